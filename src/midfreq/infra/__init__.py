@@ -1,0 +1,1 @@
+"""Infrastructure: YAML config loading into typed models, structured logging."""

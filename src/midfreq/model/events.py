@@ -1,0 +1,128 @@
+"""Events: immutable facts in the past tense. Order events are an order's audit trail."""
+
+from __future__ import annotations
+
+import msgspec
+
+from midfreq.model.enums import (
+    DenialCode,
+    LiquiditySide,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    TradingState,
+)
+from midfreq.model.identifiers import (
+    ClientOrderId,
+    InstrumentId,
+    StrategyId,
+    TradeId,
+    VenueOrderId,
+)
+
+
+class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every order event."""
+
+    client_order_id: ClientOrderId
+    strategy_id: StrategyId
+    instrument_id: InstrumentId
+    ts_event: int
+    ts_init: int
+
+
+class OrderInitialized(OrderEvent, frozen=True, kw_only=True):
+    """An order was created; holds everything needed to rebuild it."""
+
+    side: OrderSide
+    order_type: OrderType
+    quantity: float
+    price: float | None = None
+    trigger_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_time_ns: int | None = None
+    reduce_only: bool = False
+    parent_order_id: ClientOrderId | None = None
+    tags: tuple[str, ...] = ()
+
+
+class OrderDenied(OrderEvent, frozen=True, kw_only=True):
+    """The pre-trade risk gate refused the order; it never reached a venue."""
+
+    code: DenialCode
+    reason: str
+
+
+class OrderSubmitted(OrderEvent, frozen=True, kw_only=True):
+    """The order was sent to the venue."""
+
+
+class OrderAccepted(OrderEvent, frozen=True, kw_only=True):
+    """The venue acknowledged the order."""
+
+    venue_order_id: VenueOrderId
+
+
+class OrderRejected(OrderEvent, frozen=True, kw_only=True):
+    """The venue refused the order."""
+
+    reason: str
+
+
+class OrderTriggered(OrderEvent, frozen=True, kw_only=True):
+    """A stop-limit order's trigger was hit; it now works as a limit order."""
+
+
+class OrderPendingCancel(OrderEvent, frozen=True, kw_only=True):
+    """A cancel request was sent."""
+
+
+class OrderCancelRejected(OrderEvent, frozen=True, kw_only=True):
+    """The venue refused a cancel request; the order keeps working."""
+
+    reason: str
+
+
+class OrderCanceled(OrderEvent, frozen=True, kw_only=True):
+    """The order was cancelled; the unfilled rest is gone."""
+
+
+class OrderExpired(OrderEvent, frozen=True, kw_only=True):
+    """The order's time in force ran out (or IOC/FOK rest was removed)."""
+
+
+class OrderUpdated(OrderEvent, frozen=True, kw_only=True):
+    """Quantity or prices were modified."""
+
+    quantity: float
+    price: float | None = None
+    trigger_price: float | None = None
+
+
+class OrderFilled(OrderEvent, frozen=True, kw_only=True):
+    """Part or all of the order executed."""
+
+    venue_order_id: VenueOrderId
+    trade_id: TradeId
+    side: OrderSide
+    last_qty: float
+    last_px: float
+    commission: float
+    liquidity_side: LiquiditySide = LiquiditySide.TAKER
+
+
+class TradingStateChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """The risk layer changed what the gate lets through."""
+
+    state: TradingState
+    reason: str
+    ts_event: int
+
+
+class OrderEventRefused(msgspec.Struct, frozen=True, kw_only=True):
+    """An event was refused because it would break an order's invariants (overfill, illegal
+    transition); the order is unchanged."""
+
+    event: OrderEvent
+    status: str
+    reason: str

@@ -1,0 +1,1 @@
+"""Portfolio accounting: positions, cash, P&L, equity curve and performance statistics."""
