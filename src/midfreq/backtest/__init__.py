@@ -1,1 +1,1 @@
-"""backtest package."""
+"""Backtesting: the BacktestEngine, its results and their files."""

@@ -1,6 +1,7 @@
 """The in-process message bus: synchronous publish/subscribe by topic and point-to-point send.
 
-Handlers run in the publisher's call, in subscription order, so the kernel stays deterministic.
+Handlers run in the publisher's call, in the global order they subscribed (across exact and
+wildcard subscriptions), so the kernel stays deterministic: a component wired first hears first.
 Topics are dotted strings; a subscription may end in ``*`` to match every topic with that prefix.
 """
 
@@ -16,7 +17,8 @@ class MessageBus:
     """Route messages to subscribers (by topic) and to registered endpoints (by name)."""
 
     def __init__(self) -> None:
-        self._subscriptions: dict[str, list[Handler]] = {}
+        self._subscriptions: dict[str, list[tuple[int, Handler]]] = {}
+        self._sequence = 0
         self._resolved: dict[str, tuple[Handler, ...]] = {}
         self._endpoints: dict[str, Handler] = {}
         self.published_count = 0
@@ -25,15 +27,16 @@ class MessageBus:
     def subscribe(self, topic: str, handler: Handler) -> None:
         """Call ``handler(message)`` for each message published on ``topic`` (or a ``*`` prefix)."""
         handlers = self._subscriptions.setdefault(topic, [])
-        if handler not in handlers:
-            handlers.append(handler)
+        if all(h != handler for _, h in handlers):
+            self._sequence += 1
+            handlers.append((self._sequence, handler))
         self._resolved.clear()
 
     def unsubscribe(self, topic: str, handler: Handler) -> None:
         """Stop calling ``handler`` for ``topic``; unknown pairs are ignored."""
         handlers = self._subscriptions.get(topic)
-        if handlers and handler in handlers:
-            handlers.remove(handler)
+        if handlers:
+            handlers[:] = [(seq, h) for seq, h in handlers if h != handler]
             if not handlers:
                 del self._subscriptions[topic]
         self._resolved.clear()
@@ -58,7 +61,9 @@ class MessageBus:
     def register(self, endpoint: str, handler: Handler) -> None:
         """Register ``handler`` as the single receiver of messages sent to ``endpoint``."""
         if endpoint in self._endpoints:
-            raise ValueError(f"endpoint: expected a new name, was {endpoint!r} (already registered)")
+            raise ValueError(
+                f"endpoint: expected a new name, was {endpoint!r} (already registered)"
+            )
         self._endpoints[endpoint] = handler
 
     def deregister(self, endpoint: str) -> None:
@@ -88,10 +93,13 @@ class MessageBus:
         resolved = self._resolved.get(topic)
         if resolved is not None:
             return resolved
-        handlers: list[Handler] = []
+        matched: list[tuple[int, Handler]] = []
         for pattern, subs in self._subscriptions.items():
             if pattern == topic or (pattern.endswith("*") and topic.startswith(pattern[:-1])):
-                handlers.extend(h for h in subs if h not in handlers)
-        result = tuple(handlers)
+                matched.extend(subs)
+        result: tuple[Handler, ...] = ()
+        for _, handler in sorted(matched, key=lambda pair: pair[0]):
+            if handler not in result:
+                result += (handler,)
         self._resolved[topic] = result
         return result

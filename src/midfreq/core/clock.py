@@ -118,7 +118,9 @@ class Clock:
                 continue
             set_now(timer.next_ns)
             event = TimeEvent(name=timer.name, ts_event=timer.next_ns)
-            if timer.interval_ns > 0 and (timer.stop_ns is None or timer.next_ns + timer.interval_ns <= timer.stop_ns):
+            if timer.interval_ns > 0 and (
+                timer.stop_ns is None or timer.next_ns + timer.interval_ns <= timer.stop_ns
+            ):
                 timer.next_ns += timer.interval_ns
                 self._seq += 1
                 timer.seq = self._seq

@@ -42,9 +42,7 @@ class Component:
     def _transition(self, action: str) -> None:
         new = _TRANSITIONS.get((self.state, action))
         if new is None:
-            raise InvalidStateTransition(
-                f"{self.name}: cannot {action} when {self.state.value}"
-            )
+            raise InvalidStateTransition(f"{self.name}: cannot {action} when {self.state.value}")
         self.state = new
 
     def start(self) -> None:

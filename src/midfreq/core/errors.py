@@ -54,11 +54,11 @@ class RiskError(MidfreqError):
     """A risk component was misused (a refusal of an order is an event, never this error)."""
 
 
-class InvariantViolation(MidfreqError):  # noqa: N818 - the name states what happened
+class InvariantViolation(MidfreqError):
     """Something that must never happen was attempted and refused."""
 
 
-class InvalidStateTransition(InvariantViolation):  # noqa: N818
+class InvalidStateTransition(InvariantViolation):
     """An aggregate was asked to apply an event its current state does not allow."""
 
 

@@ -16,18 +16,6 @@ class CancelOrder(msgspec.Struct, frozen=True, kw_only=True):
     ts_init: int
 
 
-class ModifyOrder(msgspec.Struct, frozen=True, kw_only=True):
-    """Change a working order's quantity or prices."""
-
-    client_order_id: ClientOrderId
-    instrument_id: InstrumentId
-    strategy_id: StrategyId
-    quantity: float | None = None
-    price: float | None = None
-    trigger_price: float | None = None
-    ts_init: int
-
-
 class CancelAllOrders(msgspec.Struct, frozen=True, kw_only=True):
     """Cancel every working order, optionally only of one strategy or instrument."""
 

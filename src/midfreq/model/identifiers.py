@@ -9,7 +9,7 @@ class Identifier(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> Identifier:  # noqa: D102
+    def __new__(cls, value: str) -> Identifier:
         if not isinstance(value, str) or not value or value.strip() != value:
             raise ValueError(f"{cls.__name__}: expected a non-empty string, was {value!r}")
         return super().__new__(cls, value)
@@ -29,7 +29,7 @@ class InstrumentId(Identifier):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> InstrumentId:  # noqa: D102
+    def __new__(cls, value: str) -> InstrumentId:
         if not isinstance(value, str) or "." not in value.strip(".") or " " in value:
             raise ValueError(f"InstrumentId: expected 'SYMBOL.VENUE', was {value!r}")
         return super().__new__(cls, value)  # type: ignore[return-value]

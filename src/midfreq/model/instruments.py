@@ -1,13 +1,15 @@
-"""Instruments: equities, futures, options and spot FX/crypto with tick, lot and multiplier rules."""
+"""Instruments: equities, futures, options and spot FX/crypto with their tick, lot and
+multiplier rules."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from midfreq.model.enums import AssetClass, OptionRight
 from midfreq.model.identifiers import InstrumentId
-from midfreq.model.values import MONEY_PRECISION, Currency, Price, Quantity, USD
+from midfreq.model.values import MONEY_PRECISION, USD, Currency, Price, Quantity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +56,9 @@ class Instrument:
                 f"{self.lot_size}"
             )
         if not isinstance(self.multiplier, int) or self.multiplier <= 0:
-            raise ValueError(f"{self.id}: multiplier: expected a positive integer, was {self.multiplier!r}")
+            raise ValueError(
+                f"{self.id}: multiplier: expected a positive integer, was {self.multiplier!r}"
+            )
 
     @property
     def symbol(self) -> str:
@@ -94,9 +98,11 @@ class Instrument:
         return quantity * price * self.multiplier
 
 
-def equity(symbol: str, venue: str = "SIM", **kwargs: object) -> Instrument:
+def equity(symbol: str, venue: str = "SIM", **kwargs: Any) -> Instrument:
     """Build an equity with cent ticks and whole-share lots (overridable)."""
-    return Instrument(id=InstrumentId.from_parts(symbol, venue), asset_class=AssetClass.EQUITY, **kwargs)  # type: ignore[arg-type]
+    return Instrument(
+        id=InstrumentId.from_parts(symbol, venue), asset_class=AssetClass.EQUITY, **kwargs
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

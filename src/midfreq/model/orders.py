@@ -70,6 +70,7 @@ class Order:
     """A working or finished order. Build with `Order.create`; change only with `apply`."""
 
     __slots__ = (
+        "_status_before_cancel",
         "avg_px",
         "client_order_id",
         "events",
@@ -92,7 +93,6 @@ class Order:
         "ts_init",
         "ts_last",
         "venue_order_id",
-        "_status_before_cancel",
     )
 
     def __init__(self, init: OrderInitialized, size_precision: int = 9) -> None:

@@ -29,9 +29,9 @@ class Position:
         "quantity_raw",
         "realized_raw",
         "strategy_id",
-        "ts_opened",
-        "ts_last",
         "traded_value_raw",
+        "ts_last",
+        "ts_opened",
     )
 
     def __init__(self, instrument: Instrument, strategy_id: StrategyId) -> None:
@@ -56,7 +56,7 @@ class Position:
     @property
     def quantity(self) -> float:
         """Signed net quantity (positive long, negative short)."""
-        return self.quantity_raw / 10**self._size_precision
+        return float(self.quantity_raw / 10**self._size_precision)
 
     @property
     def side(self) -> PositionSide:
@@ -75,11 +75,12 @@ class Position:
         """Average entry price of the open quantity."""
         if self.quantity_raw == 0:
             return None
-        return self.cost_raw / (self.quantity_raw * self._money_factor) / 10**self._price_precision
+        value = self.cost_raw / (self.quantity_raw * self._money_factor)
+        return float(value / 10**self._price_precision)
 
     def notional_raw(self, quantity_raw: int, price: float) -> int:
         """Exact value of ``quantity_raw`` at ``price`` (rounded to the tick) in nano-units."""
-        return to_fixed(price, self._price_precision) * quantity_raw * self._money_factor
+        return int(to_fixed(price, self._price_precision) * quantity_raw * self._money_factor)
 
     def market_value_raw(self, mark: float) -> int:
         """Signed value of the open quantity at ``mark``."""

@@ -14,12 +14,13 @@ Price = NewType("Price", float)
 Quantity = NewType("Quantity", float)
 
 MONEY_PRECISION = 9
-MONEY_SCALE = 10**MONEY_PRECISION
+MONEY_SCALE: int = 1_000_000_000  # 10**MONEY_PRECISION
+_POW10: tuple[int, ...] = tuple(10**i for i in range(19))
 
 
 def to_fixed(value: float, precision: int) -> int:
     """Return ``value`` as an integer count of ``10**-precision`` units (nearest)."""
-    return round(value * 10**precision)
+    return round(value * _POW10[precision])
 
 
 def div_round(numerator: int, denominator: int) -> int:
@@ -76,7 +77,7 @@ class Money:
     @property
     def amount(self) -> float:
         """The amount as a float (for display and statistics)."""
-        return self.raw / MONEY_SCALE
+        return float(self.raw / MONEY_SCALE)
 
     def rounded(self) -> Money:
         """This amount rounded to the currency's minor unit."""
@@ -85,9 +86,7 @@ class Money:
 
     def _check(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise ValueError(
-                f"currency: expected {self.currency.code}, was {other.currency.code}"
-            )
+            raise ValueError(f"currency: expected {self.currency.code}, was {other.currency.code}")
 
     def __add__(self, other: Money) -> Money:
         self._check(other)

@@ -1,1 +1,1 @@
-"""strategies package."""
+"""Strategies: the `BaseStrategy` API, the `StrategyFactory`, indicators and built-in strategies."""

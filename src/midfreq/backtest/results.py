@@ -1,0 +1,194 @@
+"""What a backtest produced: statistics, orders, fills, round trips, the equity curve and the
+simulation models used; `write` saves them as Parquet and CSV."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from midfreq.model.events import OrderFilled
+from midfreq.model.orders import Order
+from midfreq.portfolio.analytics import PerformanceStats, render_table
+from midfreq.portfolio.portfolio import ClosedTrade
+
+
+@dataclass(slots=True, kw_only=True)
+class BacktestResult:
+    """Everything a backtest produced."""
+
+    stats: PerformanceStats
+    start_ns: int
+    end_ns: int
+    strategies: list[str]
+    bars_processed: int
+    elapsed_seconds: float
+    equity_ts: np.ndarray
+    equity: np.ndarray
+    orders: list[Order]
+    fills: list[OrderFilled]
+    round_trips: list[ClosedTrade]
+    models: dict[str, Any]
+    portfolio: dict[str, float | int]
+    denials: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def final_equity(self) -> float:
+        """Equity at the end."""
+        return float(self.portfolio["equity"])
+
+    def table(self) -> str:
+        """The statistics as a printable table."""
+        return render_table(self.stats)
+
+    # ---- frames -------------------------------------------------------------------------------
+    def orders_frame(self) -> pd.DataFrame:
+        """One row per order."""
+        rows = [
+            {
+                "client_order_id": str(o.client_order_id),
+                "strategy_id": str(o.strategy_id),
+                "instrument_id": str(o.instrument_id),
+                "side": o.side.value,
+                "order_type": o.order_type.value,
+                "quantity": o.quantity,
+                "price": o.price,
+                "trigger_price": o.trigger_price,
+                "time_in_force": o.time_in_force.value,
+                "status": o.status.value,
+                "filled_qty": o.filled_qty,
+                "avg_px": o.avg_px,
+                "ts_init": o.ts_init,
+                "ts_last": o.ts_last,
+                "denial": _denial(o),
+            }
+            for o in self.orders
+        ]
+        return pd.DataFrame(rows, columns=_ORDER_COLUMNS)
+
+    def fills_frame(self) -> pd.DataFrame:
+        """One row per execution."""
+        rows = [
+            {
+                "ts_event": f.ts_event,
+                "client_order_id": str(f.client_order_id),
+                "strategy_id": str(f.strategy_id),
+                "instrument_id": str(f.instrument_id),
+                "trade_id": str(f.trade_id),
+                "side": f.side.value,
+                "quantity": f.last_qty,
+                "price": f.last_px,
+                "commission": f.commission,
+                "liquidity_side": f.liquidity_side.value,
+            }
+            for f in self.fills
+        ]
+        return pd.DataFrame(rows, columns=_FILL_COLUMNS)
+
+    def round_trips_frame(self) -> pd.DataFrame:
+        """One row per closed round trip."""
+        rows = [
+            {
+                "instrument_id": str(t.instrument_id),
+                "strategy_id": str(t.strategy_id),
+                "side": t.side.value,
+                "opened_ns": t.opened_ns,
+                "closed_ns": t.closed_ns,
+                "pnl": t.pnl,
+                "fees": t.fees,
+            }
+            for t in self.round_trips
+        ]
+        return pd.DataFrame(rows, columns=_TRIP_COLUMNS)
+
+    def equity_frame(self) -> pd.DataFrame:
+        """The equity curve."""
+        return pd.DataFrame(
+            {
+                "ts_event": self.equity_ts,
+                "timestamp": pd.to_datetime(self.equity_ts, unit="ns", utc=True),
+                "equity": self.equity,
+            }
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Statistics, portfolio figures, models and run facts (JSON-safe)."""
+        return {
+            "start": pd.Timestamp(self.start_ns, unit="ns", tz="UTC").isoformat(),
+            "end": pd.Timestamp(self.end_ns, unit="ns", tz="UTC").isoformat(),
+            "strategies": self.strategies,
+            "bars_processed": self.bars_processed,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "stats": {k: _json_number(v) for k, v in self.stats.to_dict().items()},
+            "portfolio": {k: _json_number(v) for k, v in self.portfolio.items()},
+            "denials": self.denials,
+            "models": self.models,
+        }
+
+    def write(self, output_dir: str | Path) -> Path:
+        """Write orders, trades (fills), round trips and equity as Parquet and CSV, and a
+        ``summary.json``; return the folder."""
+        folder = Path(output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        frames = {
+            "orders": self.orders_frame(),
+            "trades": self.fills_frame(),
+            "round_trips": self.round_trips_frame(),
+            "equity": self.equity_frame(),
+        }
+        for name, frame in frames.items():
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+            frame.to_csv(folder / f"{name}.csv", index=False)
+        (folder / "summary.json").write_text(json.dumps(self.summary(), indent=2) + "\n")
+        return folder
+
+
+def _denial(order: Order) -> str | None:
+    for event in order.events:
+        reason = getattr(event, "reason", None)
+        if reason is not None and type(event).__name__ == "OrderDenied":
+            return str(reason)
+    return None
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+_ORDER_COLUMNS = [
+    "client_order_id",
+    "strategy_id",
+    "instrument_id",
+    "side",
+    "order_type",
+    "quantity",
+    "price",
+    "trigger_price",
+    "time_in_force",
+    "status",
+    "filled_qty",
+    "avg_px",
+    "ts_init",
+    "ts_last",
+    "denial",
+]
+_FILL_COLUMNS = [
+    "ts_event",
+    "client_order_id",
+    "strategy_id",
+    "instrument_id",
+    "trade_id",
+    "side",
+    "quantity",
+    "price",
+    "commission",
+    "liquidity_side",
+]
+_TRIP_COLUMNS = ["instrument_id", "strategy_id", "side", "opened_ns", "closed_ns", "pnl", "fees"]

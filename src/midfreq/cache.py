@@ -1,0 +1,152 @@
+"""The kernel's in-memory state: instruments, latest market data and orders.
+
+Engines write here before they publish, so a handler and the cache always agree. Strategies and
+the dashboard read through `CacheView`, which offers no way to change anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from midfreq.core.errors import DataError
+from midfreq.model.data import Bar, QuoteTick, TradeTick
+from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId
+from midfreq.model.instruments import Instrument
+from midfreq.model.orders import Order
+
+
+class Cache:
+    """Instruments, the latest bar/quote/trade per instrument, and every order by id."""
+
+    def __init__(self) -> None:
+        self.instruments: dict[InstrumentId, Instrument] = {}
+        self.bars: dict[InstrumentId, Bar] = {}
+        self.quotes: dict[InstrumentId, QuoteTick] = {}
+        self.trades: dict[InstrumentId, TradeTick] = {}
+        self.last_prices: dict[InstrumentId, float] = {}
+        self.orders: dict[ClientOrderId, Order] = {}
+        self.open_orders: dict[ClientOrderId, Order] = {}
+
+    # ---- instruments ----------------------------------------------------------------------
+    def add_instrument(self, instrument: Instrument) -> None:
+        """Add or replace an instrument."""
+        self.instruments[instrument.id] = instrument
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument:
+        """Return the instrument or raise `DataError` naming the unknown id."""
+        try:
+            return self.instruments[instrument_id]
+        except KeyError:
+            known = ", ".join(sorted(self.instruments)) or "none"
+            raise DataError(
+                f"instrument: expected one of {known}, was {str(instrument_id)!r}"
+            ) from None
+
+    # ---- market data ----------------------------------------------------------------------
+    def add_bar(self, bar: Bar) -> None:
+        """Store ``bar`` as the latest for its instrument."""
+        self.bars[bar.instrument_id] = bar
+        self.last_prices[bar.instrument_id] = bar.close
+
+    def add_quote(self, quote: QuoteTick) -> None:
+        """Store ``quote`` as the latest for its instrument."""
+        self.quotes[quote.instrument_id] = quote
+        self.last_prices[quote.instrument_id] = (quote.bid_price + quote.ask_price) / 2.0
+
+    def add_trade(self, trade: TradeTick) -> None:
+        """Store ``trade`` as the latest for its instrument."""
+        self.trades[trade.instrument_id] = trade
+        self.last_prices[trade.instrument_id] = trade.price
+
+    def last_price(self, instrument_id: InstrumentId) -> float | None:
+        """Latest mid, trade or bar close, whichever came last; None before any data."""
+        return self.last_prices.get(instrument_id)
+
+    # ---- orders ---------------------------------------------------------------------------
+    def add_order(self, order: Order) -> None:
+        """Store a new order."""
+        self.orders[order.client_order_id] = order
+        if order.is_open:
+            self.open_orders[order.client_order_id] = order
+
+    def update_order(self, order: Order) -> None:
+        """Refresh the open-order index after ``order`` changed."""
+        if order.is_open:
+            self.open_orders[order.client_order_id] = order
+        else:
+            self.open_orders.pop(order.client_order_id, None)
+
+    def order(self, client_order_id: ClientOrderId) -> Order | None:
+        """Return the order or None."""
+        return self.orders.get(client_order_id)
+
+    def orders_open(
+        self,
+        strategy_id: StrategyId | None = None,
+        instrument_id: InstrumentId | None = None,
+    ) -> list[Order]:
+        """Open orders, optionally of one strategy and/or instrument, in creation order."""
+        return [
+            o
+            for o in self.open_orders.values()
+            if (strategy_id is None or o.strategy_id == strategy_id)
+            and (instrument_id is None or o.instrument_id == instrument_id)
+        ]
+
+    def open_quantity(self, instrument_id: InstrumentId) -> tuple[float, float]:
+        """Open (buy, sell) quantities still to fill for ``instrument_id``."""
+        buy = sell = 0.0
+        for o in self.open_orders.values():
+            if o.instrument_id == instrument_id:
+                if o.side.sign > 0:
+                    buy += o.leaves_qty
+                else:
+                    sell += o.leaves_qty
+        return buy, sell
+
+
+class CacheView:
+    """Read-only facade over a `Cache` for strategies and the dashboard."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument:
+        """Return the instrument (raises `DataError` if unknown)."""
+        return self._cache.instrument(instrument_id)
+
+    def instruments(self) -> Iterable[Instrument]:
+        """All instruments."""
+        return tuple(self._cache.instruments.values())
+
+    def bar(self, instrument_id: InstrumentId) -> Bar | None:
+        """Latest bar."""
+        return self._cache.bars.get(instrument_id)
+
+    def quote(self, instrument_id: InstrumentId) -> QuoteTick | None:
+        """Latest quote."""
+        return self._cache.quotes.get(instrument_id)
+
+    def trade(self, instrument_id: InstrumentId) -> TradeTick | None:
+        """Latest trade."""
+        return self._cache.trades.get(instrument_id)
+
+    def last_price(self, instrument_id: InstrumentId) -> float | None:
+        """Latest price seen."""
+        return self._cache.last_prices.get(instrument_id)
+
+    def order(self, client_order_id: ClientOrderId) -> Order | None:
+        """An order by id (do not mutate it)."""
+        return self._cache.orders.get(client_order_id)
+
+    def orders_open(
+        self, strategy_id: StrategyId | None = None, instrument_id: InstrumentId | None = None
+    ) -> list[Order]:
+        """Open orders."""
+        return self._cache.orders_open(strategy_id, instrument_id)
+
+    def orders(self) -> list[Order]:
+        """Every order, in creation order."""
+        return list(self._cache.orders.values())

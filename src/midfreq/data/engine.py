@@ -1,0 +1,83 @@
+"""The DataEngine: takes market data from a data client, caches it, then publishes it.
+
+Topics: ``data.bars.<instrument_id>``, ``data.quotes.<instrument_id>``,
+``data.trades.<instrument_id>`` and ``data.book.<instrument_id>``.
+"""
+
+from __future__ import annotations
+
+from midfreq.cache import Cache
+from midfreq.core.bus import MessageBus
+from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.identifiers import InstrumentId
+
+
+def bars_topic(instrument_id: InstrumentId | str) -> str:
+    """Topic of bars for an instrument."""
+    return f"data.bars.{instrument_id}"
+
+
+def quotes_topic(instrument_id: InstrumentId | str) -> str:
+    """Topic of quotes for an instrument."""
+    return f"data.quotes.{instrument_id}"
+
+
+def trades_topic(instrument_id: InstrumentId | str) -> str:
+    """Topic of trades for an instrument."""
+    return f"data.trades.{instrument_id}"
+
+
+def book_topic(instrument_id: InstrumentId | str) -> str:
+    """Topic of order book snapshots for an instrument."""
+    return f"data.book.{instrument_id}"
+
+
+class DataEngine:
+    """Cache-then-publish for every piece of market data; counts what it handled."""
+
+    def __init__(self, bus: MessageBus, cache: Cache) -> None:
+        self._bus = bus
+        self._cache = cache
+        self._topics: dict[tuple[type, str], str] = {}
+        self.bar_count = 0
+        self.quote_count = 0
+        self.trade_count = 0
+        self.book_count = 0
+
+    def _topic(self, kind: type, instrument_id: str) -> str:
+        key = (kind, instrument_id)
+        topic = self._topics.get(key)
+        if topic is None:
+            prefixes: dict[type, str] = {Bar: "bars", QuoteTick: "quotes", TradeTick: "trades"}
+            prefix = prefixes.get(kind, "book")
+            topic = f"data.{prefix}.{instrument_id}"
+            self._topics[key] = topic
+        return topic
+
+    def process_bar(self, bar: Bar) -> None:
+        """Cache and publish a bar."""
+        self.bar_count += 1
+        self._cache.add_bar(bar)
+        self._bus.publish(self._topic(Bar, bar.instrument_id), bar)
+
+    def process_quote(self, quote: QuoteTick) -> None:
+        """Cache and publish a quote."""
+        self.quote_count += 1
+        self._cache.add_quote(quote)
+        self._bus.publish(self._topic(QuoteTick, quote.instrument_id), quote)
+
+    def process_trade(self, trade: TradeTick) -> None:
+        """Cache and publish a trade."""
+        self.trade_count += 1
+        self._cache.add_trade(trade)
+        self._bus.publish(self._topic(TradeTick, trade.instrument_id), trade)
+
+    def process_book(self, book: OrderBookSnapshot) -> None:
+        """Publish an order book snapshot."""
+        self.book_count += 1
+        self._bus.publish(self._topic(OrderBookSnapshot, book.instrument_id), book)
+
+    @property
+    def message_count(self) -> int:
+        """Every market data message handled."""
+        return self.bar_count + self.quote_count + self.trade_count + self.book_count

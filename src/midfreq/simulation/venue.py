@@ -1,0 +1,485 @@
+"""The SimulatedVenue: an execution client that matches orders against bars, quotes and trades
+using the named models in `models`. Backtests and paper trading use it the same way.
+
+The kernel calls ``on_bar``/``on_quote``/``on_trade`` before publishing each piece of data (so
+resting orders fill on prices strategies have not yet seen) and ``process(now)`` after the
+handlers ran (so orders sent while handling data arrive after their latency).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from midfreq.cache import Cache
+from midfreq.core.clock import Clock
+from midfreq.execution.engine import ReportHandler
+from midfreq.model.commands import CancelOrder
+from midfreq.model.data import Bar, QuoteTick, TradeTick
+from midfreq.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
+from midfreq.model.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderTriggered,
+)
+from midfreq.model.identifiers import InstrumentId, TradeId, Venue, VenueOrderId
+from midfreq.model.instruments import Instrument
+from midfreq.model.orders import Order
+from midfreq.simulation.models import (
+    BarFillModel,
+    ConstantLatency,
+    FeeModel,
+    FixedBpsSlippage,
+    NoFee,
+    QuoteFillModel,
+    SlippageModel,
+)
+
+_BUY = OrderSide.BUY
+
+
+class _Working:
+    """The venue's own record of a working order."""
+
+    __slots__ = (
+        "expire_ns",
+        "first_pass_done",
+        "instrument",
+        "leaves",
+        "order",
+        "seq",
+        "triggered",
+        "venue_order_id",
+    )
+
+    def __init__(
+        self, order: Order, instrument: Instrument, seq: int, expire_ns: int | None
+    ) -> None:
+        self.order = order
+        self.instrument = instrument
+        self.seq = seq
+        self.leaves = order.leaves_qty
+        self.triggered = order.order_type is not OrderType.STOP_LIMIT
+        self.expire_ns = expire_ns
+        self.first_pass_done = False
+        self.venue_order_id = VenueOrderId(f"{instrument.id.venue}-{seq}")
+
+
+class SimulatedVenue:
+    """Match orders for one venue; report every state change as an order event."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        cache: Cache,
+        clock: Clock,
+        *,
+        bar_fill: BarFillModel | None = None,
+        quote_fill: QuoteFillModel | None = None,
+        fee_model: FeeModel | None = None,
+        slippage: SlippageModel | None = None,
+        latency: ConstantLatency | None = None,
+        day_timezone: str = "UTC",
+    ) -> None:
+        self.venue = venue
+        self._cache = cache
+        self._clock = clock
+        self.bar_fill = bar_fill or BarFillModel()
+        self.quote_fill = quote_fill or QuoteFillModel()
+        self.fee_model: FeeModel = fee_model or NoFee()
+        self.slippage: SlippageModel = slippage or FixedBpsSlippage(0.0)
+        self.latency = latency or ConstantLatency(0)
+        self._tz = ZoneInfo(day_timezone)
+        self._report: ReportHandler | None = None
+        self._inflight: deque[tuple[int, int, Order | CancelOrder]] = deque()
+        self._working: dict[InstrumentId, list[_Working]] = {}
+        self._by_id: dict[str, _Working] = {}
+        self._last_bar: dict[InstrumentId, Bar] = {}
+        self._last_quote: dict[InstrumentId, QuoteTick] = {}
+        self._quote_driven: set[InstrumentId] = set()
+        self._seq = 0
+        self._trade_seq = 0
+        self.fill_count = 0
+
+    # ---- identity and wiring --------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """The models in use, for results and reports."""
+        return {
+            "venue": str(self.venue),
+            "bar_fill": self.bar_fill.describe(),
+            "quote_fill": self.quote_fill.describe(),
+            "fees": self.fee_model.describe(),
+            "slippage": self.slippage.describe(),
+            "latency": self.latency.describe(),
+            "day_timezone": str(self._tz),
+        }
+
+    def connect(self, report: ReportHandler) -> None:
+        """Send order events to ``report``."""
+        self._report = report
+
+    def _emit(self, event: OrderEvent) -> None:
+        assert self._report is not None, "SimulatedVenue used before connect()"
+        self._report(event)
+
+    @property
+    def has_work(self) -> bool:
+        """Whether any order is in flight or working."""
+        return bool(self._inflight) or bool(self._by_id)
+
+    # ---- commands (from the execution engine) ---------------------------------------------
+    def submit_order(self, order: Order) -> None:
+        """Queue ``order``; it arrives after the latency model's delay."""
+        self._inflight.append((self._clock.timestamp_ns() + self.latency.delay_ns(), 0, order))
+
+    def cancel_order(self, command: CancelOrder) -> None:
+        """Queue a cancel; it arrives after the latency model's delay."""
+        self._inflight.append((self._clock.timestamp_ns() + self.latency.delay_ns(), 1, command))
+
+    # ---- market data (called by the kernel before publishing) ------------------------------
+    def on_bar(self, bar: Bar) -> None:
+        """Match working orders against ``bar``'s assumed path."""
+        ts = bar.ts_event
+        if self._inflight and self._inflight[0][0] <= ts:
+            self._arrive(ts, match_now=False)
+        iid = bar.instrument_id
+        self._last_bar[iid] = bar
+        working = self._working.get(iid)
+        if working:
+            self._quote_driven.discard(iid)
+            self._match_bar(bar, working)
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        """Match working orders against the new top of book."""
+        ts = quote.ts_event
+        if self._inflight and self._inflight[0][0] <= ts:
+            self._arrive(ts, match_now=False)
+        iid = quote.instrument_id
+        self._last_quote[iid] = quote
+        self._quote_driven.add(iid)
+        working = self._working.get(iid)
+        if working:
+            self._match_quote(quote, working, resting=True)
+
+    def on_trade(self, trade: TradeTick) -> None:
+        """Fill resting limits traded through and trigger stops on the print."""
+        ts = trade.ts_event
+        if self._inflight and self._inflight[0][0] <= ts:
+            self._arrive(ts, match_now=False)
+        working = self._working.get(trade.instrument_id)
+        if working:
+            self._match_trade(trade, working)
+
+    def process(self, now_ns: int) -> None:
+        """Let orders and cancels whose latency has passed arrive, and match what can fill now."""
+        if self._inflight and self._inflight[0][0] <= now_ns:
+            self._arrive(now_ns, match_now=True)
+        if self._by_id:
+            self._expire(now_ns)
+
+    # ---- arrival ----------------------------------------------------------------------------
+    def _arrive(self, now_ns: int, *, match_now: bool) -> None:
+        arrived: list[_Working] = []
+        while self._inflight and self._inflight[0][0] <= now_ns:
+            arrival_ns, _, item = self._inflight.popleft()
+            if isinstance(item, CancelOrder):
+                self._apply_cancel(item, arrival_ns)
+            else:
+                working = self._accept(item, arrival_ns)
+                if working is not None:
+                    arrived.append(working)
+        if match_now:
+            for working in arrived:
+                if working.order.client_order_id in self._by_id:
+                    self._match_on_arrival(working, now_ns)
+
+    def _accept(self, order: Order, ts: int) -> _Working | None:
+        instrument = self._cache.instruments.get(order.instrument_id)
+        if instrument is None:
+            self._emit(self._event(OrderRejected, order, ts, reason="unknown instrument"))
+            return None
+        self._seq += 1
+        expire_ns = order.expire_time_ns
+        if order.time_in_force is TimeInForce.DAY:
+            expire_ns = self._next_midnight(ts)
+        working = _Working(order, instrument, self._seq, expire_ns)
+        self._working.setdefault(order.instrument_id, []).append(working)
+        self._by_id[order.client_order_id] = working
+        self._emit(
+            OrderAccepted(
+                client_order_id=order.client_order_id,
+                strategy_id=order.strategy_id,
+                instrument_id=order.instrument_id,
+                venue_order_id=working.venue_order_id,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+        return working
+
+    def _match_on_arrival(self, working: _Working, now_ns: int) -> None:
+        iid = working.order.instrument_id
+        if iid in self._quote_driven:
+            self._match_quote(self._last_quote[iid], [working], resting=False)
+            return
+        bar = self._last_bar.get(iid)
+        if (
+            bar is not None
+            and self.bar_fill.market_fill == "close"
+            and working.order.order_type is OrderType.MARKET
+            and bar.ts_event == now_ns
+        ):
+            self._fill(working, working.leaves, bar.close, now_ns, LiquiditySide.TAKER, slip=True)
+            self._finish_pass([working], now_ns)
+
+    def _apply_cancel(self, command: CancelOrder, ts: int) -> None:
+        working = self._by_id.get(command.client_order_id)
+        if working is None:
+            order = self._cache.orders.get(command.client_order_id)
+            if order is not None:
+                self._emit(self._event(OrderCancelRejected, order, ts, reason="order not working"))
+            return
+        self._remove(working)
+        self._emit(self._event(OrderCanceled, working.order, ts))
+
+    # ---- expiry -----------------------------------------------------------------------------
+    def _next_midnight(self, ts: int) -> int:
+        local = datetime.fromtimestamp(ts / 1e9, tz=UTC).astimezone(self._tz)
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self._tz)
+        return int(midnight.timestamp()) * 1_000_000_000
+
+    def _expire(self, now_ns: int, only: list[_Working] | None = None) -> None:
+        candidates = only if only is not None else list(self._by_id.values())
+        for working in candidates:
+            if working.expire_ns is not None and now_ns >= working.expire_ns:
+                self._remove(working)
+                self._emit(self._event(OrderExpired, working.order, now_ns))
+
+    # ---- matching: bars -----------------------------------------------------------------------
+    def _match_bar(self, bar: Bar, working: list[_Working]) -> None:
+        ts = bar.ts_event
+        self._expire(ts, list(working))
+        path = self.bar_fill.path(bar.open, bar.high, bar.low, bar.close)
+        cap = self.bar_fill.max_volume_participation
+        available = math.inf if cap is None else bar.volume * cap
+        passed: list[_Working] = []
+        for w in sorted(working, key=lambda x: x.seq):
+            if w.order.client_order_id not in self._by_id:
+                continue
+            passed.append(w)
+            price, liquidity = self._bar_fill_price(w, path, ts)
+            if price is None:
+                continue
+            qty = self._capped(w, available)
+            if w.order.time_in_force is TimeInForce.FOK and qty < w.leaves:
+                continue
+            if qty > 0:
+                available -= qty
+                self._fill(w, qty, price, ts, liquidity, slip=liquidity is LiquiditySide.TAKER)
+        self._finish_pass(passed, ts)
+
+    def _bar_fill_price(
+        self, w: _Working, path: tuple[float, ...], ts: int
+    ) -> tuple[float | None, LiquiditySide]:
+        order = w.order
+        buy = order.side is _BUY
+        kind = order.order_type
+        open_ = path[0]
+        if kind is OrderType.MARKET:
+            return open_, LiquiditySide.TAKER
+        if kind is OrderType.LIMIT:
+            return _limit_on_path(buy, order.price, path), LiquiditySide.MAKER  # type: ignore[arg-type]
+        trigger = order.trigger_price
+        assert trigger is not None
+        if kind is OrderType.STOP_MARKET:
+            if buy:
+                if open_ >= trigger:
+                    return open_, LiquiditySide.TAKER
+                return (trigger if max(path) >= trigger else None), LiquiditySide.TAKER
+            if open_ <= trigger:
+                return open_, LiquiditySide.TAKER
+            return (trigger if min(path) <= trigger else None), LiquiditySide.TAKER
+        # STOP_LIMIT: find where the trigger is hit, then the limit on the rest of the path.
+        limit = order.price
+        assert limit is not None
+        if w.triggered:
+            return _limit_on_path(buy, limit, path), LiquiditySide.MAKER
+        for i, point in enumerate(path):
+            start = path[i - 1] if i else point
+            hit = (point >= trigger) if buy else (point <= trigger)
+            if hit:
+                at = point if i == 0 else trigger
+                w.triggered = True
+                self._emit(self._event(OrderTriggered, order, ts))
+                del start
+                rest = (at, *path[i + 1 :])
+                return _limit_on_path(buy, limit, rest), LiquiditySide.TAKER
+        return None, LiquiditySide.MAKER
+
+    # ---- matching: quotes and trades --------------------------------------------------------
+    def _match_quote(self, quote: QuoteTick, working: list[_Working], *, resting: bool) -> None:
+        ts = quote.ts_event
+        self._expire(ts, list(working))
+        passed: list[_Working] = []
+        for w in sorted(working, key=lambda x: x.seq):
+            if w.order.client_order_id not in self._by_id:
+                continue
+            passed.append(w)
+            order = w.order
+            buy = order.side is _BUY
+            touch = quote.ask_price if buy else quote.bid_price
+            kind = order.order_type
+            if kind in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and not w.triggered:
+                trigger = order.trigger_price
+                assert trigger is not None
+                if not ((touch >= trigger) if buy else (touch <= trigger)):
+                    continue
+                if kind is OrderType.STOP_MARKET:
+                    self._fill_all(w, touch, ts, LiquiditySide.TAKER, slip=True)
+                    continue
+                w.triggered = True
+                self._emit(self._event(OrderTriggered, order, ts))
+                resting_now = False
+            else:
+                resting_now = resting and w.first_pass_done
+            if kind is OrderType.MARKET:
+                self._fill_all(w, touch, ts, LiquiditySide.TAKER, slip=True)
+            elif kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+                limit = order.price
+                assert limit is not None
+                if (touch <= limit) if buy else (touch >= limit):
+                    if resting_now:
+                        self._fill_all(w, limit, ts, LiquiditySide.MAKER, slip=False)
+                    else:
+                        self._fill_all(w, touch, ts, LiquiditySide.TAKER, slip=False)
+        self._finish_pass(passed, ts)
+
+    def _match_trade(self, trade: TradeTick, working: list[_Working]) -> None:
+        ts = trade.ts_event
+        self._expire(ts, list(working))
+        price = trade.price
+        for w in sorted(working, key=lambda x: x.seq):
+            if w.order.client_order_id not in self._by_id or not w.first_pass_done:
+                continue
+            order = w.order
+            buy = order.side is _BUY
+            kind = order.order_type
+            if kind in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and not w.triggered:
+                trigger = order.trigger_price
+                assert trigger is not None
+                if not ((price >= trigger) if buy else (price <= trigger)):
+                    continue
+                if kind is OrderType.STOP_MARKET:
+                    self._fill_all(w, price, ts, LiquiditySide.TAKER, slip=True)
+                    continue
+                w.triggered = True
+                self._emit(self._event(OrderTriggered, order, ts))
+                continue
+            if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+                limit = order.price
+                assert limit is not None
+                if (price < limit) if buy else (price > limit):
+                    self._fill_all(w, limit, ts, LiquiditySide.MAKER, slip=False)
+
+    # ---- fills ------------------------------------------------------------------------------
+    def _capped(self, w: _Working, available: float) -> float:
+        if available >= w.leaves:
+            return w.leaves
+        lot = w.instrument.lot_size
+        lots = math.floor(round(max(available, 0.0) / lot, 9))
+        return round(lots * lot, w.instrument.size_precision)
+
+    def _fill_all(
+        self, w: _Working, price: float, ts: int, liquidity: LiquiditySide, *, slip: bool
+    ) -> None:
+        self._fill(w, w.leaves, price, ts, liquidity, slip=slip)
+
+    def _fill(
+        self,
+        w: _Working,
+        qty: float,
+        price: float,
+        ts: int,
+        liquidity: LiquiditySide,
+        *,
+        slip: bool,
+    ) -> None:
+        order = w.order
+        instrument = w.instrument
+        if slip:
+            price = self.slippage.apply(instrument, order.side, price)
+        price = instrument.make_price(price)
+        w.leaves = round(w.leaves - qty, instrument.size_precision)
+        if w.leaves <= 0:
+            self._remove(w)
+        self._trade_seq += 1
+        self.fill_count += 1
+        self._emit(
+            OrderFilled(
+                client_order_id=order.client_order_id,
+                strategy_id=order.strategy_id,
+                instrument_id=order.instrument_id,
+                venue_order_id=w.venue_order_id,
+                trade_id=TradeId(f"{self.venue}-T{self._trade_seq}"),
+                side=order.side,
+                last_qty=qty,
+                last_px=price,
+                commission=self.fee_model.commission(instrument, qty, price),
+                liquidity_side=liquidity,
+                ts_event=ts,
+                ts_init=ts,
+            )
+        )
+
+    def _finish_pass(self, passed: list[_Working], ts: int) -> None:
+        """After an order's first chance to match, cancel what IOC/FOK left."""
+        for w in passed:
+            w.first_pass_done = True
+            tif = w.order.time_in_force
+            if (tif is TimeInForce.IOC or tif is TimeInForce.FOK) and (
+                w.order.client_order_id in self._by_id
+            ):
+                self._remove(w)
+                self._emit(self._event(OrderCanceled, w.order, ts))
+
+    def _remove(self, w: _Working) -> None:
+        self._by_id.pop(w.order.client_order_id, None)
+        working = self._working.get(w.order.instrument_id)
+        if working is not None and w in working:
+            working.remove(w)
+            if not working:
+                del self._working[w.order.instrument_id]
+
+    @staticmethod
+    def _event(kind: type[Any], order: Order, ts: int, **fields: Any) -> Any:
+        return kind(
+            client_order_id=order.client_order_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            ts_event=ts,
+            ts_init=ts,
+            **fields,
+        )
+
+    def open_order_count(self) -> int:
+        """Orders working at the venue."""
+        return len(self._by_id)
+
+
+def _limit_on_path(buy: bool, limit: float, path: tuple[float, ...]) -> float | None:
+    """Fill price of a limit order along ``path``: the first point if it is already through
+    the limit, else the limit itself if any later point reaches it."""
+    first = path[0]
+    if (first <= limit) if buy else (first >= limit):
+        return first
+    if buy:
+        return limit if min(path) <= limit else None
+    return limit if max(path) >= limit else None

@@ -1,0 +1,131 @@
+"""Small incremental indicators with ``update(value)`` and ``is_ready``; O(1) per update."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+
+class SimpleMovingAverage:
+    """Mean of the last ``period`` values."""
+
+    __slots__ = ("_sum", "_updates", "_window", "period", "value")
+
+    def __init__(self, period: int) -> None:
+        if not isinstance(period, int) or period < 1:
+            raise ValueError(f"period: expected an integer >= 1, was {period!r}")
+        self.period = period
+        self._window: deque[float] = deque()
+        self._sum = 0.0
+        self._updates = 0
+        self.value = math.nan
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether ``period`` values have been seen."""
+        return len(self._window) == self.period
+
+    def update(self, value: float) -> float:
+        """Add a value; return the new average."""
+        window = self._window
+        window.append(value)
+        self._sum += value
+        if len(window) > self.period:
+            self._sum -= window.popleft()
+        self._updates += 1
+        if self._updates % 10_000 == 0:  # bound floating-point drift of the running sum
+            self._sum = math.fsum(window)
+        self.value = self._sum / len(window)
+        return self.value
+
+
+class ExponentialMovingAverage:
+    """EMA with ``alpha = 2 / (period + 1)``, seeded with the first value."""
+
+    __slots__ = ("_alpha", "count", "period", "value")
+
+    def __init__(self, period: int) -> None:
+        if not isinstance(period, int) or period < 1:
+            raise ValueError(f"period: expected an integer >= 1, was {period!r}")
+        self.period = period
+        self._alpha = 2.0 / (period + 1.0)
+        self.count = 0
+        self.value = math.nan
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether ``period`` values have been seen."""
+        return self.count >= self.period
+
+    def update(self, value: float) -> float:
+        """Add a value; return the new average."""
+        self.count += 1
+        if self.count == 1:
+            self.value = value
+        else:
+            self.value += self._alpha * (value - self.value)
+        return self.value
+
+
+class RollingZScore:
+    """Z-score of the latest value against the last ``period`` values (sample std, ddof=1)."""
+
+    __slots__ = ("_sum", "_sumsq", "_updates", "_window", "period", "value")
+
+    def __init__(self, period: int) -> None:
+        if not isinstance(period, int) or period < 2:
+            raise ValueError(f"period: expected an integer >= 2, was {period!r}")
+        self.period = period
+        self._window: deque[float] = deque()
+        self._sum = 0.0
+        self._sumsq = 0.0
+        self._updates = 0
+        self.value = math.nan
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether ``period`` values have been seen."""
+        return len(self._window) == self.period
+
+    @property
+    def mean(self) -> float:
+        """Mean of the window."""
+        return self._sum / len(self._window) if self._window else math.nan
+
+    def update(self, value: float) -> float:
+        """Add a value; return its z-score (nan until ready or when the window is flat)."""
+        window = self._window
+        window.append(value)
+        self._sum += value
+        self._sumsq += value * value
+        if len(window) > self.period:
+            old = window.popleft()
+            self._sum -= old
+            self._sumsq -= old * old
+        self._updates += 1
+        if self._updates % 10_000 == 0:
+            self._sum = math.fsum(window)
+            self._sumsq = math.fsum(v * v for v in window)
+        n = len(window)
+        if n < self.period:
+            self.value = math.nan
+            return self.value
+        mean = self._sum / n
+        variance = (self._sumsq - n * mean * mean) / (n - 1)
+        if variance <= 1e-12 * max(1.0, mean * mean):
+            self.value = math.nan
+        else:
+            self.value = (value - mean) / math.sqrt(variance)
+        return self.value
+
+
+def z_score(values: list[float] | tuple[float, ...]) -> float:
+    """Z-score of the last value against all of ``values`` (sample std); nan if undefined."""
+    n = len(values)
+    if n < 2:
+        return math.nan
+    mean = math.fsum(values) / n
+    variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+    if variance <= 0:
+        return math.nan
+    return (values[-1] - mean) / math.sqrt(variance)

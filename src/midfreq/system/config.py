@@ -1,0 +1,266 @@
+"""The whole system's configuration: one YAML file composed of each component's config.
+
+`load_system_config` reads and validates it; any mistake is one `ConfigError` naming the key,
+the file, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from midfreq.core.clock import NANOS_PER_SECOND
+from midfreq.core.errors import ConfigError
+from midfreq.data.synthetic import SyntheticMarketConfig
+from midfreq.infra.config import ConfigModel, load_yaml, parse_model, substitute_env
+from midfreq.model.enums import AssetClass, OptionRight, TradingState
+from midfreq.model.identifiers import InstrumentId
+from midfreq.model.instruments import CurrencyPair, Future, Instrument, Option
+from midfreq.model.values import currency
+from midfreq.risk.config import RiskGateConfig, RiskManagerConfig
+from midfreq.simulation.config import SimulatedVenueConfig
+
+
+def _decimals(value: float) -> int:
+    exponent = Decimal(str(value)).normalize().as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+class AccountConfig(ConfigModel):
+    """The trading account."""
+
+    starting_cash: float = Field(default=1_000_000.0, gt=0)
+    currency: str = "USD"
+
+
+class InstrumentConfig(ConfigModel):
+    """One tradable instrument. Precisions follow from ``tick_size`` and ``lot_size``."""
+
+    symbol: str
+    venue: str = "SIM"
+    asset_class: Literal["equity", "future", "option", "fx", "crypto"] = "equity"
+    currency: str = "USD"
+    tick_size: float = Field(default=0.01, gt=0)
+    lot_size: float = Field(default=1.0, gt=0)
+    multiplier: int = Field(default=1, gt=0)
+    underlying: str | None = None
+    expiry: dt.date | None = None
+    strike: float | None = Field(default=None, gt=0)
+    right: Literal["call", "put"] | None = None
+    base_currency: str | None = None
+
+    def build(self) -> Instrument:
+        """The instrument this entry describes."""
+        common: dict[str, Any] = {
+            "id": InstrumentId.from_parts(self.symbol, self.venue),
+            "currency": currency(self.currency),
+            "price_precision": _decimals(self.tick_size),
+            "size_precision": _decimals(self.lot_size),
+            "tick_size": self.tick_size,
+            "lot_size": self.lot_size,
+            "multiplier": self.multiplier,
+        }
+        where = f"instruments[{self.symbol}]"
+        expiry_ns = (
+            int(dt.datetime.combine(self.expiry, dt.time(), dt.UTC).timestamp()) * NANOS_PER_SECOND
+            if self.expiry
+            else None
+        )
+        if self.asset_class == "future":
+            if self.underlying is None or expiry_ns is None:
+                raise ConfigError(f"{where}.underlying/expiry", None, "both set for a future")
+            return Future(underlying=self.underlying, expiry_ns=expiry_ns, **common)
+        if self.asset_class == "option":
+            if None in (self.underlying, expiry_ns, self.strike, self.right):
+                raise ConfigError(
+                    f"{where}.underlying/expiry/strike/right", None, "all set for an option"
+                )
+            assert self.underlying and self.strike and self.right and expiry_ns is not None
+            underlying = (
+                InstrumentId(self.underlying)
+                if "." in self.underlying
+                else InstrumentId.from_parts(self.underlying, self.venue)
+            )
+            return Option(
+                underlying=underlying,
+                strike=self.strike,
+                expiry_ns=expiry_ns,
+                right=OptionRight(self.right.upper()),
+                **common,
+            )
+        if self.asset_class in ("fx", "crypto"):
+            base = self.base_currency or self.symbol.split("/")[0][:3]
+            return CurrencyPair(
+                base_currency=currency(base),
+                asset_class=AssetClass(self.asset_class.upper()),
+                **common,
+            )
+        return Instrument(asset_class=AssetClass.EQUITY, **common)
+
+
+class DataFeedConfig(ConfigModel):
+    """Where live market data comes from (paper trading) and which symbols to trade.
+
+    Attributes
+    ----------
+    provider : "synthetic"
+        The built-in simulated market. Vendor feeds arrive with the data-layer work.
+    update_frequency : int
+        Milliseconds between polls of the feed (and refreshes of the console status).
+    synthetic : dict
+        Settings of the synthetic market (see `SyntheticMarketConfig`), without ``symbols``.
+    """
+
+    provider: Literal["synthetic"] = "synthetic"
+    symbols: list[str] = Field(default_factory=lambda: ["AAPL", "MSFT", "GOOGL"], min_length=1)
+    venue: str = "SIM"
+    update_frequency: int = Field(default=1000, gt=0)
+    synthetic: dict[str, Any] = Field(default_factory=dict)
+
+
+class RiskManagementConfig(ConfigModel):
+    """Limits of both risk layers, in one section.
+
+    ``max_single_position`` is the largest position value per instrument and
+    ``max_portfolio_value`` the largest gross exposure; the rest are as in `RiskGateConfig`
+    and `RiskManagerConfig`.
+    """
+
+    max_order_quantity: float | None = Field(default=None, gt=0)
+    max_notional_per_order: float | None = Field(default=None, gt=0)
+    max_position: float | None = Field(default=None, gt=0)
+    max_single_position: float | None = Field(default=None, gt=0)
+    max_portfolio_value: float | None = Field(default=None, gt=0)
+    max_drawdown: float | None = Field(default=None, gt=0, lt=1)
+    drawdown_action: Literal["REDUCING", "HALTED"] = "HALTED"
+    check_interval_seconds: float = Field(default=60.0, gt=0)
+    trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = "ACTIVE"
+
+    def gate(self) -> RiskGateConfig:
+        """The pre-trade part."""
+        return RiskGateConfig(
+            max_order_quantity=self.max_order_quantity,
+            max_notional_per_order=self.max_notional_per_order,
+            max_position=self.max_position,
+            max_position_notional=self.max_single_position,
+            max_gross_exposure=self.max_portfolio_value,
+            trading_state=TradingState(self.trading_state),
+        )
+
+    def manager(self) -> RiskManagerConfig:
+        """The post-trade part."""
+        return RiskManagerConfig(
+            max_drawdown=self.max_drawdown,
+            drawdown_action=TradingState(self.drawdown_action),
+            check_interval_seconds=self.check_interval_seconds,
+        )
+
+
+class LoggingConfig(ConfigModel):
+    """Where logs go. The console shows warnings and errors only while the status line runs."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    file: str | None = "logs/midfreq.log"
+    console_format: Literal["text", "json"] = "text"
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    backup_count: int = Field(default=5, ge=0)
+
+
+class BacktestDataConfig(ConfigModel):
+    """Bars for a backtest: generated by the synthetic market or read from files.
+
+    ``files`` maps a symbol to a CSV or Parquet file of bars.
+    """
+
+    source: Literal["synthetic", "files"] = "synthetic"
+    bar_interval_seconds: int = Field(default=60, gt=0)
+    files: dict[str, str] = Field(default_factory=dict)
+    timezone: str = "UTC"
+
+
+class BacktestSettings(ConfigModel):
+    """Period, data and output of a backtest."""
+
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    data: BacktestDataConfig = BacktestDataConfig()
+    output_dir: str = "output/backtest"
+
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, value: dt.date | None, info: Any) -> dt.date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"a date on or after start_date {start}")
+        return value
+
+
+class SystemConfig(ConfigModel):
+    """Everything the kernel needs, for every mode."""
+
+    trader_id: str = "midfreq-001"
+    account: AccountConfig = AccountConfig()
+    instruments: list[InstrumentConfig] = Field(default_factory=list)
+    data_feed: DataFeedConfig = DataFeedConfig()
+    strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    risk_management: RiskManagementConfig = RiskManagementConfig()
+    venue: SimulatedVenueConfig = SimulatedVenueConfig()
+    logging: LoggingConfig = LoggingConfig()
+    backtest: BacktestSettings = BacktestSettings()
+    source: str | None = Field(default=None, exclude=True)
+
+    def instrument_list(self) -> list[Instrument]:
+        """Configured instruments, plus an equity for every feed symbol not configured."""
+        built = [entry.build() for entry in self.instruments]
+        known = {i.id.symbol for i in built}
+        for symbol in self.data_feed.symbols:
+            if symbol not in known:
+                built.append(InstrumentConfig(symbol=symbol, venue=self.data_feed.venue).build())
+        return built
+
+    def synthetic_market(self) -> SyntheticMarketConfig:
+        """The synthetic market for the feed's symbols."""
+        data = {
+            **self.data_feed.synthetic,
+            "symbols": list(self.data_feed.symbols),
+            "venue": self.data_feed.venue,
+        }
+        return parse_model(SyntheticMarketConfig, data, self.source, prefix="data_feed.synthetic")
+
+    def enabled_strategies(self) -> dict[str, dict[str, Any]]:
+        """Strategy sections with ``enabled`` not false."""
+        return {
+            name: settings
+            for name, settings in self.strategies.items()
+            if settings.get("enabled", True) is not False
+        }
+
+
+def parse_system_config(data: dict[str, Any], source: str | None = None) -> SystemConfig:
+    """Validate a config mapping (already read and environment-substituted)."""
+    config = parse_model(SystemConfig, {**data, "source": source}, source)
+    for name, settings in config.strategies.items():
+        if not isinstance(settings, dict):
+            raise ConfigError(f"strategies.{name}", settings, "a mapping of settings", source)
+    for symbol in config.backtest.data.files:
+        if symbol not in config.data_feed.symbols:
+            raise ConfigError(
+                f"backtest.data.files.{symbol}",
+                symbol,
+                f"one of data_feed.symbols ({', '.join(config.data_feed.symbols)})",
+                source,
+            )
+    config.synthetic_market()
+    for entry in config.instruments:
+        entry.build()
+    return config
+
+
+def load_system_config(path: str | Path) -> SystemConfig:
+    """Read, substitute and validate a system config file."""
+    source = str(path)
+    return parse_system_config(substitute_env(load_yaml(path), source), source)

@@ -1,0 +1,253 @@
+"""The kernel: bus, cache, engines, risk, portfolio and strategies wired from a `SystemConfig`.
+
+Backtest and paper trading build the same kernel; only the clock and what feeds it differ.
+Each piece of market data goes through one path: timers due by its time fire, the venue
+matches resting orders against it, the data engine caches and publishes it (strategies react),
+then orders sent meanwhile reach the venue once their latency has passed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from midfreq.cache import Cache, CacheView
+from midfreq.core.bus import MessageBus
+from midfreq.core.clock import Clock, SimulatedClock
+from midfreq.core.errors import ConfigError
+from midfreq.data.engine import DataEngine
+from midfreq.execution.engine import ExecutionEngine
+from midfreq.model.commands import CancelAllOrders, CancelOrder
+from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.orders import Order
+from midfreq.model.values import currency
+from midfreq.oms.manager import OrderManager
+from midfreq.portfolio.portfolio import Portfolio, PortfolioView
+from midfreq.risk.gate import RiskGate
+from midfreq.risk.manager import RiskManager
+from midfreq.simulation.venue import SimulatedVenue
+from midfreq.strategies.base import BaseStrategy
+from midfreq.strategies.factory import StrategyFactory
+from midfreq.system.config import SystemConfig
+
+
+class KernelOrderRouter:
+    """The order router strategies get: new orders to the risk gate, cancels to the OMS."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    def submit(self, order: Order) -> None:
+        """Send ``order`` to the risk gate."""
+        self._bus.send("RiskGate.execute", order)
+
+    def cancel(self, command: CancelOrder) -> None:
+        """Send a cancel to the OMS."""
+        self._bus.send("OrderManager.cancel", command)
+
+    def cancel_all(self, command: CancelAllOrders) -> None:
+        """Send a cancel-all to the OMS."""
+        self._bus.send("OrderManager.cancel_all", command)
+
+
+class Kernel:
+    """One trading kernel. Feed it data with `process_*`; read it through the views."""
+
+    def __init__(self, config: SystemConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.bus = MessageBus()
+        self.cache = Cache()
+        for instrument in config.instrument_list():
+            self.cache.add_instrument(instrument)
+        self.data_engine = DataEngine(self.bus, self.cache)
+        self.portfolio = Portfolio(
+            self.bus,
+            self.cache,
+            clock,
+            config.account.starting_cash,
+            currency(config.account.currency),
+        )
+        self._check_currencies()
+        self.portfolio_view = PortfolioView(self.portfolio)
+        self.cache_view = CacheView(self.cache)
+        self.oms = OrderManager(self.bus, self.cache, clock)
+        self.gate = RiskGate(
+            config.risk_management.gate(), self.bus, self.cache, self.portfolio_view, clock
+        )
+        self.risk_manager = RiskManager(
+            config.risk_management.manager(), self.bus, clock, self.portfolio_view, self.gate
+        )
+        self.exec_engine = ExecutionEngine(self.bus, clock)
+        self.venue: SimulatedVenue = config.venue.build(self.cache, clock)
+        self.exec_engine.register_client(self.venue)
+        self.router = KernelOrderRouter(self.bus)
+        self.strategies: list[BaseStrategy] = []
+        self._simulated = isinstance(clock, SimulatedClock)
+        self._last_ts: int | None = None
+        self.is_running = False
+
+    def _check_currencies(self) -> None:
+        account = self.portfolio.currency
+        for instrument in self.cache.instruments.values():
+            if instrument.currency != account:
+                raise ConfigError(
+                    f"instruments[{instrument.id.symbol}].currency",
+                    instrument.currency.code,
+                    f"the account currency {account.code} (one currency per account for now)",
+                    self.config.source,
+                )
+
+    # ---- strategies -----------------------------------------------------------------------
+    def add_strategy(self, strategy: BaseStrategy) -> BaseStrategy:
+        """Register ``strategy`` with this kernel (start it with `start`)."""
+        if any(s.strategy_id == strategy.strategy_id for s in self.strategies):
+            raise ConfigError("strategy_id", str(strategy.strategy_id), "a unique strategy id")
+        if not strategy.instrument_ids:
+            strategy.instrument_ids = [
+                i.id
+                for i in self.cache.instruments.values()
+                if i.id.symbol in self.config.data_feed.symbols
+            ]
+        for iid in strategy.instrument_ids:
+            if iid not in self.cache.instruments:
+                known = ", ".join(sorted(self.cache.instruments))
+                raise ConfigError(
+                    f"strategies.{strategy.strategy_id}.symbols",
+                    str(iid),
+                    f"one of the configured instruments ({known})",
+                    self.config.source,
+                )
+        strategy.register(
+            clock=self.clock,
+            bus=self.bus,
+            cache=self.cache_view,
+            portfolio=self.portfolio_view,
+            order_router=self.router,
+        )
+        if strategy.risk_manager is None:
+            strategy.risk_manager = self.risk_manager
+        self.strategies.append(strategy)
+        if self.is_running:
+            strategy.start()
+        return strategy
+
+    def add_configured_strategies(self, names: list[str] | None = None) -> list[BaseStrategy]:
+        """Create strategies from the config's ``strategies`` section (all enabled ones, or
+        ``names``; a name not configured is built with its defaults)."""
+        configured = self.config.strategies
+        selected = names if names is not None else list(self.config.enabled_strategies())
+        added = []
+        for name in selected:
+            settings = dict(configured.get(name, {}))
+            settings.pop("enabled", None)
+            class_path = str(settings.pop("class", name))
+            settings.setdefault("strategy_id", f"{name}-001")
+            settings.setdefault("symbols", list(self.config.data_feed.symbols))
+            settings.setdefault("venue", self.config.data_feed.venue)
+            strategy = StrategyFactory.create_strategy(class_path, settings)
+            added.append(self.add_strategy(strategy))
+        return added
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the risk manager and every strategy."""
+        self.is_running = True
+        self.risk_manager.start()
+        for strategy in self.strategies:
+            strategy.start()
+
+    def stop(self, cancel_open_orders: bool = True) -> None:
+        """Cancel open orders (and let the cancels reach the venue), then stop strategies."""
+        if cancel_open_orders and self.cache.open_orders:
+            self.bus.send(
+                "OrderManager.cancel_all", CancelAllOrders(ts_init=self.clock.timestamp_ns())
+            )
+            self.venue.process(self.clock.timestamp_ns() + self.venue.latency.delay_ns())
+        for strategy in self.strategies:
+            strategy.stop()
+        self.risk_manager.stop()
+        self.is_running = False
+
+    # ---- the data path ----------------------------------------------------------------------
+    def _advance(self, ts: int) -> None:
+        last = self._last_ts
+        if last is not None and ts <= last:
+            return
+        if last is not None:
+            self.portfolio.record_equity(last)
+        self._last_ts = ts
+        clock = self.clock
+        if self._simulated:
+            clock.advance_time(ts)  # type: ignore[attr-defined]
+        else:
+            clock.advance_time()  # type: ignore[attr-defined]
+
+    def process_bar(self, bar: Bar) -> None:
+        """Run one bar through the kernel."""
+        ts = bar.ts_event
+        if ts != self._last_ts:
+            self._advance(ts)
+        venue = self.venue
+        venue.on_bar(bar)
+        self.data_engine.process_bar(bar)
+        if venue._inflight:
+            venue.process(self.clock.timestamp_ns())
+
+    def process_quote(self, quote: QuoteTick) -> None:
+        """Run one quote through the kernel."""
+        self._advance(quote.ts_event)
+        self.venue.on_quote(quote)
+        self.data_engine.process_quote(quote)
+        self.venue.process(self.clock.timestamp_ns())
+
+    def process_trade(self, trade: TradeTick) -> None:
+        """Run one trade through the kernel."""
+        self._advance(trade.ts_event)
+        self.venue.on_trade(trade)
+        self.data_engine.process_trade(trade)
+        self.venue.process(self.clock.timestamp_ns())
+
+    def process_book(self, book: OrderBookSnapshot) -> None:
+        """Publish an order book snapshot."""
+        self._advance(book.ts_event)
+        self.data_engine.process_book(book)
+
+    def process(self, data: Bar | QuoteTick | TradeTick | OrderBookSnapshot) -> None:
+        """Run any piece of market data through the kernel."""
+        kind = type(data)
+        if kind is Bar:
+            self.process_bar(data)  # type: ignore[arg-type]
+        elif kind is QuoteTick:
+            self.process_quote(data)  # type: ignore[arg-type]
+        elif kind is TradeTick:
+            self.process_trade(data)  # type: ignore[arg-type]
+        else:
+            self.process_book(data)  # type: ignore[arg-type]
+
+    def tick(self) -> None:
+        """Fire due timers, let in-flight orders arrive and record equity (live edges call
+        this periodically when no data arrives)."""
+        now = self.clock.timestamp_ns()
+        if not self._simulated:
+            self.clock.advance_time()  # type: ignore[attr-defined]
+        self.venue.process(now)
+        self.portfolio.record_equity(now)
+
+    def finish(self) -> None:
+        """Record the final equity point (end of a backtest or session)."""
+        if self._last_ts is not None:
+            self.portfolio.record_equity(self._last_ts)
+            self._last_ts = None
+
+    # ---- status -----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """A snapshot for status lines and the API."""
+        return {
+            "is_running": self.is_running,
+            "time_ns": self.clock.timestamp_ns(),
+            "portfolio": self.portfolio.summary(),
+            "orders": self.oms.snapshot(),
+            "strategies": [s.status() for s in self.strategies],
+            "risk_metrics": self.risk_manager.metrics(),
+            "messages": self.data_engine.message_count,
+        }

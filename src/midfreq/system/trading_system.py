@@ -1,0 +1,279 @@
+"""`TradingSystem`: paper (and later live) trading. asyncio lives only here at the edges: data
+clients put market data on one queue, and a single consumer hands each item to the kernel.
+
+Example
+-------
+>>> system = TradingSystem("config/config.example.yaml")   # doctest: +SKIP
+>>> await system.initialize(); await system.start()        # doctest: +SKIP
+>>> system.get_system_status()["is_running"]               # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from midfreq.core.clock import Clock, LiveClock, SimulatedClock
+from midfreq.core.errors import InvariantViolation
+from midfreq.data.synthetic import SyntheticQuoteStream
+from midfreq.infra.logging import configure_logging, get_logger
+from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.system.config import SystemConfig, load_system_config
+from midfreq.system.kernel import Kernel
+
+MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot
+
+
+class LiveDataClient(Protocol):
+    """A source of market data running at the asyncio edge."""
+
+    name: str
+
+    def stream(self) -> AsyncIterator[list[MarketData]]:
+        """Yield batches of time-ordered market data until cancelled or exhausted."""
+        ...
+
+
+class SyntheticLiveDataClient:
+    """The synthetic market in real time: every ``interval`` seconds, the events up to now."""
+
+    name = "synthetic"
+
+    def __init__(self, stream: SyntheticQuoteStream, clock: Clock, interval: float) -> None:
+        self._stream = stream
+        self._clock = clock
+        self._interval = interval
+
+    async def stream(self) -> AsyncIterator[list[MarketData]]:
+        """Yield the synthetic events that happened since the last batch."""
+        while True:
+            await asyncio.sleep(self._interval)
+            events = self._stream.advance(self._clock.timestamp_ns())
+            if events:
+                yield list(events)
+
+
+class ReplayDataClient:
+    """Recorded market data handed over in batches (for replays and parity tests)."""
+
+    name = "replay"
+
+    def __init__(self, data: Iterable[MarketData], batch_size: int = 100) -> None:
+        self._data = list(data)
+        self._batch = batch_size
+
+    async def stream(self) -> AsyncIterator[list[MarketData]]:
+        """Yield the recorded data in batches, then stop."""
+        for i in range(0, len(self._data), self._batch):
+            yield self._data[i : i + self._batch]
+            await asyncio.sleep(0)
+
+
+_END = object()
+
+
+class TradingSystem:
+    """Paper trading on the synthetic market (or a replay) through the full kernel.
+
+    Parameters
+    ----------
+    config_path : str or Path or SystemConfig
+        The YAML config (``config/config.example.yaml``) or a loaded config.
+    clock : Clock, optional
+        Defaults to the wall clock; a `SimulatedClock` makes a replay deterministic.
+    data_client : LiveDataClient, optional
+        Defaults to the synthetic market named by ``data_feed``.
+    """
+
+    def __init__(
+        self,
+        config_path: str | Path | SystemConfig,
+        *,
+        clock: Clock | None = None,
+        data_client: LiveDataClient | None = None,
+        configure_logs: bool = False,
+    ) -> None:
+        self.config_path = config_path
+        self.config: SystemConfig | None = None
+        self.clock: Clock = clock or LiveClock()
+        self.data_client = data_client
+        self.kernel: Kernel | None = None
+        self.is_running = False
+        self._configure_logs = configure_logs
+        self._queue: asyncio.Queue[Any] | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._started_at: float | None = None
+        self._done = asyncio.Event()
+        self._cancelled_on_stop = 0
+        self.processed = 0
+        self.feed_error: BaseException | None = None
+        self._log = get_logger("system")
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    async def initialize(self) -> None:
+        """Load the config and build the kernel with its strategies (no data flows yet)."""
+        config = (
+            self.config_path
+            if isinstance(self.config_path, SystemConfig)
+            else load_system_config(self.config_path)
+        )
+        self.config = config
+        if self._configure_logs:
+            configure_logging(
+                config.logging.level,
+                console=True,
+                console_format=config.logging.console_format,
+                file_path=config.logging.file,
+                max_bytes=config.logging.max_bytes,
+                backup_count=config.logging.backup_count,
+            )
+        kernel = Kernel(config, self.clock)
+        kernel.add_configured_strategies()
+        self.kernel = kernel
+        if self.data_client is None:
+            stream = SyntheticQuoteStream(config.synthetic_market(), self.clock.timestamp_ns())
+            self.data_client = SyntheticLiveDataClient(
+                stream, self.clock, config.data_feed.update_frequency / 1000.0
+            )
+        self._log.info(
+            "initialized",
+            strategies=[str(s.strategy_id) for s in kernel.strategies],
+            symbols=config.data_feed.symbols,
+            data_feed=self.data_client.name,
+        )
+
+    async def start(self) -> None:
+        """Start strategies, the data feed and the kernel consumer."""
+        kernel = self._require_kernel()
+        if self.is_running:
+            return
+        kernel.start()
+        self._queue = asyncio.Queue()
+        self._done = asyncio.Event()
+        self._started_at = time.monotonic()
+        self.is_running = True
+        self._tasks = [
+            asyncio.create_task(self._pump(), name="midfreq-feed"),
+            asyncio.create_task(self._consume(), name="midfreq-kernel"),
+        ]
+        if not isinstance(self.clock, SimulatedClock):
+            self._tasks.append(asyncio.create_task(self._ticker(), name="midfreq-ticker"))
+        self._log.info("started")
+
+    async def wait_until_done(self) -> None:
+        """Wait until the data client is exhausted and every item was processed."""
+        await self._done.wait()
+
+    async def stop(self) -> dict[str, Any]:
+        """Stop the feed, cancel open orders, stop strategies; return the final summary."""
+        kernel = self._require_kernel()
+        if self.is_running:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._tasks = []
+            open_before = len(kernel.cache.open_orders)
+            kernel.stop(cancel_open_orders=True)
+            kernel.finish()
+            self.is_running = False
+            self._log.info("stopped", cancelled_orders=open_before)
+            self._cancelled_on_stop = open_before
+        return self.summary()
+
+    # ---- edges ------------------------------------------------------------------------------
+    async def _pump(self) -> None:
+        assert self._queue is not None and self.data_client is not None
+        try:
+            async for batch in self.data_client.stream():
+                self._queue.put_nowait(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a feed failure must not kill the kernel silently
+            self.feed_error = exc
+            self._log.error("data feed failed", error=repr(exc))
+        self._queue.put_nowait(_END)
+
+    async def _consume(self) -> None:
+        assert self._queue is not None
+        kernel = self._require_kernel()
+        process = kernel.process
+        while True:
+            batch = await self._queue.get()
+            if batch is _END:
+                self._done.set()
+                return
+            if callable(batch):
+                batch(kernel)
+                continue
+            for item in batch:
+                process(item)
+            self.processed += len(batch)
+
+    async def _ticker(self) -> None:
+        assert self._queue is not None
+        tick: Callable[[Kernel], None] = Kernel.tick
+        while True:
+            await asyncio.sleep(0.1)
+            self._queue.put_nowait(tick)
+
+    def _require_kernel(self) -> Kernel:
+        if self.kernel is None:
+            raise InvariantViolation("TradingSystem: call `await initialize()` first")
+        return self.kernel
+
+    # ---- status -----------------------------------------------------------------------------
+    def events_per_second(self) -> float:
+        """Market data items handled per second since start."""
+        if self._started_at is None:
+            return 0.0
+        elapsed = time.monotonic() - self._started_at
+        return self.processed / elapsed if elapsed > 0 else 0.0
+
+    def get_system_status(self) -> dict[str, Any]:
+        """``is_running``, ``strategies``, ``data_feed``, ``risk_metrics`` and more."""
+        kernel = self._require_kernel()
+        status = kernel.status()
+        return {
+            "is_running": self.is_running,
+            "strategies": status["strategies"],
+            "data_feed": {
+                "provider": self.data_client.name if self.data_client else None,
+                "symbols": list(self.config.data_feed.symbols) if self.config else [],
+                "messages": status["messages"],
+                "events_per_second": round(self.events_per_second(), 1),
+                "error": repr(self.feed_error) if self.feed_error else None,
+            },
+            "risk_metrics": status["risk_metrics"],
+            "portfolio": status["portfolio"],
+            "orders": status["orders"],
+        }
+
+    def status_line(self) -> str:
+        """One line: equity, P&L, open orders, positions, events/s."""
+        kernel = self._require_kernel()
+        p = kernel.portfolio.summary()
+        return (
+            f"equity {p['equity']:,.2f} | P&L {p['total_pnl']:+,.2f} "
+            f"(realized {p['realized_pnl']:+,.2f}) | open orders {len(kernel.cache.open_orders)} "
+            f"| positions {p['open_positions']} | fills {p['fills']} "
+            f"| {self.events_per_second():,.0f} events/s | {kernel.gate.trading_state.value}"
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Final figures of the session."""
+        kernel = self._require_kernel()
+        return {
+            **kernel.portfolio.summary(),
+            "orders": len(kernel.cache.orders),
+            "open_orders": len(kernel.cache.open_orders),
+            "cancelled_on_stop": self._cancelled_on_stop,
+            "market_data": self.processed,
+            "trading_state": kernel.gate.trading_state.value,
+        }
