@@ -189,7 +189,7 @@ class BacktestEngine:
         portfolio = kernel.portfolio
         ts = np.frombuffer(portfolio.equity_ts, dtype=np.int64).copy()
         equity = np.frombuffer(portfolio.equity_values, dtype=np.float64).copy()
-        exposure = np.frombuffer(portfolio.gross_exposure_values, dtype=np.float64).copy()
+        exposure = np.frombuffer(bytes(portfolio.exposed_flags), dtype=np.uint8).astype(np.float64)
         if len(ts) == 0:
             ts = np.array([kernel.clock.timestamp_ns()], dtype=np.int64)
             equity = np.array([portfolio.equity()])

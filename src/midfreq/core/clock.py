@@ -69,13 +69,16 @@ class Clock:
         Raises
         ------
         ValueError
-            If the interval is not positive or a timer with that name exists.
+            If the interval is not positive, a timer with that name exists, or ``stop_ns`` is
+            before the first fire time.
         """
         if interval_ns <= 0:
             raise ValueError(f"interval_ns: expected a positive integer, was {interval_ns!r}")
         if name in self._timers:
             raise ValueError(f"timer name: expected a new name, was {name!r} (already set)")
         first = (start_ns if start_ns is not None else self.timestamp_ns()) + interval_ns
+        if stop_ns is not None and stop_ns < first:
+            raise ValueError(f"stop_ns: expected >= the first fire time {first}, was {stop_ns}")
         self._push(_Timer(first, 0, name, interval_ns, stop_ns, callback))
 
     def set_time_alert(self, name: str, alert_ns: int, callback: TimerCallback) -> None:
@@ -161,9 +164,14 @@ class SimulatedClock(Clock):
         fired = 0
         due = self._next_due
         if due is not None and due <= to_ns:
-            fired = self._fire_due(to_ns, self.set_time)
+            fired = self._fire_due(to_ns, self._move_forward)
         self._now = to_ns
         return fired
+
+    def _move_forward(self, ts_ns: int) -> None:
+        # A timer scheduled in the past fires at the current time: the clock never goes back.
+        if ts_ns > self._now:
+            self._now = ts_ns
 
 
 class LiveClock(Clock):

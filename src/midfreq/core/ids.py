@@ -19,14 +19,17 @@ class IdGenerator:
         self._prefix = prefix
         self._tag = tag
         self.count = 0
+        self._second: int | None = None
+        self._stamp = ""
 
     def generate(self) -> str:
         """Return the next id."""
         self.count += 1
-        stamp = _time.strftime(
-            "%Y%m%d-%H%M%S", _time.gmtime(self._clock.timestamp_ns() // NANOS_PER_SECOND)
-        )
-        return f"{self._prefix}-{stamp}-{self._tag}-{self.count}"
+        second = self._clock.timestamp_ns() // NANOS_PER_SECOND
+        if second != self._second:
+            self._second = second
+            self._stamp = _time.strftime("%Y%m%d-%H%M%S", _time.gmtime(second))
+        return f"{self._prefix}-{self._stamp}-{self._tag}-{self.count}"
 
     def reset(self) -> None:
         """Restart the counter."""

@@ -39,6 +39,7 @@ class DataEngine:
         self._bus = bus
         self._cache = cache
         self._topics: dict[tuple[type, str], str] = {}
+        self._bar_topics: dict[str, str] = {}
         self.bar_count = 0
         self.quote_count = 0
         self.trade_count = 0
@@ -57,8 +58,14 @@ class DataEngine:
     def process_bar(self, bar: Bar) -> None:
         """Cache and publish a bar."""
         self.bar_count += 1
-        self._cache.add_bar(bar)
-        self._bus.publish(self._topic(Bar, bar.instrument_id), bar)
+        iid = bar.instrument_id
+        cache = self._cache
+        cache.bars[iid] = bar
+        cache.last_prices[iid] = bar.close
+        topic = self._bar_topics.get(iid)
+        if topic is None:
+            topic = self._bar_topics[iid] = self._topic(Bar, iid)
+        self._bus.publish(topic, bar)
 
     def process_quote(self, quote: QuoteTick) -> None:
         """Cache and publish a quote."""

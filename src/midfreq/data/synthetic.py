@@ -146,6 +146,7 @@ def generate_bars(config: SyntheticMarketConfig, start_ns: int, count: int) -> l
         raise ValueError(f"count: expected >= 0, was {count}")
     interval_ns = config.bar_interval_seconds * _NS_PER_SECOND
     ts = start_ns + interval_ns * np.arange(1, count + 1, dtype=np.int64)
+    ts.flags.writeable = False  # shared by every symbol's BarArrays
     years = config.bar_interval_seconds / SECONDS_PER_YEAR
     sigma = config.annual_volatility * math.sqrt(years)
     drift = (config.annual_drift - 0.5 * config.annual_volatility**2) * years
@@ -166,7 +167,7 @@ def generate_bars(config: SyntheticMarketConfig, start_ns: int, count: int) -> l
         p0 = config.initial_price(symbol)
         close = _round_to_tick(p0 * np.exp(x), tick, decimals)
         first_open = _round_to_tick(np.array([p0]), tick, decimals)
-        open_ = np.concatenate((first_open, close[:-1]))
+        open_ = np.concatenate((first_open, close[:-1]))[:count]
         high = _round_to_tick(p0 * np.exp(x_open + 0.5 * (move + spread_up)), tick, decimals)
         low = _round_to_tick(p0 * np.exp(x_open + 0.5 * (move - spread_down)), tick, decimals)
         high = np.maximum(high, np.maximum(open_, close))

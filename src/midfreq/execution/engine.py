@@ -68,8 +68,8 @@ class ExecutionEngine:
     def submit(self, order: Order) -> None:
         """Mark ``order`` submitted, then hand it to its venue's client."""
         now = self._clock.timestamp_ns()
-        venue = order.instrument_id.venue
-        client = self._clients.get(venue)
+        venue = order.instrument_id.rpartition(".")[2]  # a str key finds the Venue key
+        client = self._clients.get(venue)  # type: ignore[call-overload]
         if client is None:
             self.process_report(
                 OrderRejected(

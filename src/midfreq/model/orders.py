@@ -175,7 +175,7 @@ class Order:
         self.events.append(event)
 
     def _apply_fill(self, fill: OrderFilled) -> None:
-        if fill.last_qty <= 0:
+        if not fill.last_qty > 0:  # also refuses NaN, which would pass every comparison
             raise InvalidStateTransition(
                 f"{self.client_order_id}: fill quantity expected > 0, was {fill.last_qty}"
             )

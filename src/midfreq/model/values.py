@@ -8,6 +8,7 @@ amounts as integers at `MONEY_SCALE` and convert to floats only for display.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import NewType
 
 Price = NewType("Price", float)
@@ -61,17 +62,31 @@ def currency(code: str) -> Currency:
     return _CURRENCIES.get(code.upper(), Currency(code.upper(), 2))
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Money:
-    """An exact amount of one currency, stored as integer nano-units (``raw``)."""
+    """An exact amount of one currency, stored as integer nano-units (``raw``).
+
+    Amounts of different currencies never add, subtract or compare: that raises ``ValueError``.
+    """
 
     raw: int
     currency: Currency = USD
 
     @classmethod
     def of(cls, amount: float | int | str, currency: Currency = USD) -> Money:
-        """Build from a number, rounded to the currency's precision."""
-        cents = round(float(amount) * 10**currency.precision)
+        """Build from a number, rounded to the currency's precision.
+
+        A ``str`` or ``int`` is converted exactly (half to even); other numbers are scaled as a
+        float and rounded to the nearest minor unit.
+        """
+        if isinstance(amount, str | int):
+            try:
+                exact = Decimal(amount).scaleb(currency.precision)
+                cents = int(exact.to_integral_value(ROUND_HALF_EVEN))
+            except (InvalidOperation, ValueError, OverflowError):
+                raise ValueError(f"amount: expected a finite number, was {amount!r}") from None
+        else:
+            cents = round(float(amount) * 10**currency.precision)
         return cls(cents * 10 ** (MONEY_PRECISION - currency.precision), currency)
 
     @property
@@ -98,6 +113,22 @@ class Money:
 
     def __neg__(self) -> Money:
         return Money(-self.raw, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._check(other)
+        return self.raw < other.raw
+
+    def __le__(self, other: Money) -> bool:
+        self._check(other)
+        return self.raw <= other.raw
+
+    def __gt__(self, other: Money) -> bool:
+        self._check(other)
+        return self.raw > other.raw
+
+    def __ge__(self, other: Money) -> bool:
+        self._check(other)
+        return self.raw >= other.raw
 
     def __str__(self) -> str:
         return f"{self.amount:,.{self.currency.precision}f} {self.currency.code}"

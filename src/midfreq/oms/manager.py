@@ -43,6 +43,7 @@ class OrderManager:
         self._clock = clock
         self._children: dict[ClientOrderId, list[ClientOrderId]] = defaultdict(list)
         self.refused: list[OrderEventRefused] = []
+        self._topics: dict[str, str] = {}
         self.event_count = 0
         bus.register("OrderManager.submit", self.submit)
         bus.register("OrderManager.deny", self._on_deny)
@@ -106,6 +107,11 @@ class OrderManager:
         if order is None:
             self._refuse(event, "UNKNOWN", "no such order")
             return
+        if type(event) is OrderCancelRejected and order.is_closed:
+            # A cancel that lost the race with a fill or expiry: the order stays final, as for
+            # a cancel of a closed order refused here (see `cancel`); the strategy is told.
+            self._bus.publish(order_events_topic(order.strategy_id), event)
+            return
         try:
             order.apply(event)
         except InvalidStateTransition as exc:
@@ -113,7 +119,10 @@ class OrderManager:
             return
         self.event_count += 1
         self._cache.update_order(order)
-        self._bus.publish(order_events_topic(order.strategy_id), event)
+        topic = self._topics.get(order.strategy_id)
+        if topic is None:
+            topic = self._topics[order.strategy_id] = order_events_topic(order.strategy_id)
+        self._bus.publish(topic, event)
 
     def _refuse(self, event: OrderEvent, status: str, reason: str) -> None:
         refused = OrderEventRefused(event=event, status=status, reason=reason)

@@ -10,6 +10,7 @@ move only realized P&L, and their marked value is their unrealized P&L.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from midfreq.cache import Cache
@@ -77,8 +78,10 @@ class Portfolio:
         self._positions_value = 0.0
         self.equity_ts = array("q")
         self.equity_values = array("d")
-        self.gross_exposure_values = array("d")
+        # 1 where the sample had open positions: the "exposure" (time in market) statistic.
+        self.exposed_flags = bytearray()
         self.peak_equity = starting_cash
+        self._drawdown_alert: tuple[float, Callable[[float, float], None]] | None = None
         self.fill_count = 0
         bus.subscribe("events.order.*", self.on_order_event)
         bus.subscribe("data.bars.*", self.on_bar)
@@ -129,6 +132,9 @@ class Portfolio:
         fee_raw = Money.of(fill.commission, self.currency).raw
         before = position.side
         qty_before = position.quantity_raw
+        if iid not in self._marks:
+            self._marks[iid] = fill.last_px
+        value_before = self._marked_value_raw(position)
         value_raw = position.notional_raw(
             round(fill.last_qty * 10**instrument.size_precision), fill.last_px
         )
@@ -142,9 +148,18 @@ class Portfolio:
         else:
             self.cash_raw += (-value_raw if fill.side.sign > 0 else value_raw) - fee_raw
         self._track_trip(key, position, before, qty_before, realized, fee_raw, fill.ts_event)
-        if iid not in self._marks:
-            self._marks[iid] = fill.last_px
-        self._refresh_instrument(iid)
+        # Only this position's contribution changed: update the running figures by the delta.
+        self._positions_value += (self._marked_value_raw(position) - value_before) / MONEY_SCALE
+        quantity_delta = (position.quantity_raw - qty_before) / 10**instrument.size_precision
+        net = self._net_quantity.get(iid, 0.0) + quantity_delta
+        self._net_quantity[iid] = round(net, instrument.size_precision)
+        units = self._exposure_units.get(iid, 0.0) + quantity_delta * instrument.multiplier
+        if self._net_quantity[iid] == 0 and all(
+            p.quantity_raw == 0 for (i, _), p in self.positions.items() if i == iid
+        ):
+            self._exposure_units.pop(iid, None)
+        else:
+            self._exposure_units[iid] = units
 
     def _track_trip(
         self,
@@ -178,32 +193,18 @@ class Portfolio:
             if flipped:
                 self._trips[key] = _Trip(position.side, ts)
 
-    def _refresh_instrument(self, iid: InstrumentId) -> None:
-        units = 0.0
-        net = 0.0
-        for (pos_iid, _), position in self.positions.items():
-            if pos_iid == iid and position.quantity_raw:
-                units += position.quantity * position.instrument.multiplier
-                net += position.quantity
-        if units:
-            self._exposure_units[iid] = units
-        else:
-            self._exposure_units.pop(iid, None)
-        self._net_quantity[iid] = net
-        self._positions_value = self.positions_value_raw() / MONEY_SCALE
+    def _marked_value_raw(self, position: Position) -> int:
+        if not position.quantity_raw:
+            return 0
+        mark = self._marks[position.instrument_id]
+        if position.instrument.settles_pnl_only:
+            return position.unrealized_raw(mark)
+        return position.market_value_raw(mark)
 
     # ---- exact figures --------------------------------------------------------------------
     def positions_value_raw(self) -> int:
         """Marked value of every open position: market value if paid, unrealized P&L if not."""
-        total = 0
-        for position in self.positions.values():
-            if position.quantity_raw:
-                mark = self._marks[position.instrument_id]
-                if position.instrument.settles_pnl_only:
-                    total += position.unrealized_raw(mark)
-                else:
-                    total += position.market_value_raw(mark)
-        return total
+        return sum(self._marked_value_raw(p) for p in self.positions.values())
 
     def unrealized_raw(self) -> int:
         """Unrealized P&L of every open position at current marks."""
@@ -238,14 +239,23 @@ class Portfolio:
         """Signed marked notional of open positions."""
         return sum(units * self._marks[iid] for iid, units in self._exposure_units.items())
 
+    def set_drawdown_alert(self, fraction: float, callback: Callable[[float, float], None]) -> None:
+        """Call ``callback(equity, peak)`` whenever a recorded equity point is more than
+        ``fraction`` below the peak of the curve."""
+        self._drawdown_alert = (fraction, callback)
+
     def record_equity(self, ts_ns: int) -> None:
         """Append a point to the equity curve (the kernel calls this as time advances)."""
         equity = self.cash_raw / MONEY_SCALE + self._positions_value
         self.equity_ts.append(ts_ns)
         self.equity_values.append(equity)
-        self.gross_exposure_values.append(self.gross_exposure() if self._exposure_units else 0.0)
+        self.exposed_flags.append(1 if self._exposure_units else 0)
         if equity > self.peak_equity:
             self.peak_equity = equity
+        elif self._drawdown_alert is not None:
+            fraction, callback = self._drawdown_alert
+            if equity < self.peak_equity * (1.0 - fraction):
+                callback(equity, self.peak_equity)
 
     def strategy_pnl(self, strategy_id: StrategyId) -> dict[str, float]:
         """Realized, unrealized, fees and net P&L of one strategy."""

@@ -42,10 +42,7 @@ class RiskManagerConfig(ConfigModel):
         Fall from peak equity (fraction) at which the manager acts.
     drawdown_action : TradingState
         State to move to when ``max_drawdown`` is breached (REDUCING or HALTED).
-    check_interval_seconds : float
-        How often (in kernel time) risk measures are recomputed; fills also trigger a check.
     """
 
     max_drawdown: float | None = Field(default=None, gt=0, lt=1)
     drawdown_action: TradingState = TradingState.HALTED
-    check_interval_seconds: float = Field(default=60.0, gt=0)

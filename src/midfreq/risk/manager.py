@@ -1,29 +1,33 @@
-"""The RiskManager (post-trade): watches equity after fills and on a timer, and acts by changing
-the trading state the RiskGate enforces. Measures beyond drawdown and exposure arrive with the
-risk issue; the hook points are here."""
+"""The RiskManager (post-trade): watches equity after fills and along the equity curve, and acts
+by changing the trading state the RiskGate enforces. VaR, correlation and stress measures arrive
+with the risk issue."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from midfreq.core.bus import MessageBus
-from midfreq.core.clock import Clock, TimeEvent
+from midfreq.core.clock import Clock
 from midfreq.model.enums import TradingState
 from midfreq.model.events import OrderEvent, OrderFilled
-from midfreq.portfolio.portfolio import PortfolioView
+from midfreq.portfolio.portfolio import Portfolio
 from midfreq.risk.config import RiskManagerConfig
 from midfreq.risk.gate import RiskGate
 
 
 class RiskManager:
-    """Tracks peak equity and drawdown; moves the gate to ``drawdown_action`` on a breach."""
+    """Tracks drawdown from peak equity; moves the gate to ``drawdown_action`` on a breach.
+
+    Drawdown is checked after every fill and at every point of the equity curve (through the
+    portfolio's drawdown alert, so nothing runs per bar while equity is healthy).
+    """
 
     def __init__(
         self,
         config: RiskManagerConfig,
         bus: MessageBus,
         clock: Clock,
-        portfolio: PortfolioView,
+        portfolio: Portfolio,
         gate: RiskGate,
     ) -> None:
         self.config = config
@@ -31,59 +35,63 @@ class RiskManager:
         self._clock = clock
         self._portfolio = portfolio
         self._gate = gate
-        self.peak_equity = portfolio.equity()
-        self.drawdown = 0.0
-        self.max_drawdown_seen = 0.0
         self.breaches = 0
         bus.subscribe("events.order.*", self.on_order_event)
+        if config.max_drawdown is not None:
+            portfolio.set_drawdown_alert(config.max_drawdown, self._on_drawdown_alert)
 
-    def start(self) -> None:
-        """Start the periodic check."""
-        self._clock.set_timer(
-            "RiskManager.check",
-            int(self.config.check_interval_seconds * 1e9),
-            self._on_timer,
-        )
+    @property
+    def peak_equity(self) -> float:
+        """Highest equity recorded so far (or now, if higher)."""
+        return max(self._portfolio.peak_equity, self._portfolio.equity())
 
-    def stop(self) -> None:
-        """Stop the periodic check."""
-        self._clock.cancel_timer("RiskManager.check")
+    @property
+    def drawdown(self) -> float:
+        """Current fall from the peak, as a fraction."""
+        peak = self.peak_equity
+        return 1.0 - self._portfolio.equity() / peak if peak > 0 else 0.0
 
     def on_order_event(self, event: OrderEvent) -> None:
         """Re-check after every fill."""
         if type(event) is OrderFilled:
             self.check()
 
-    def _on_timer(self, _event: TimeEvent) -> None:
+    def _on_drawdown_alert(self, _equity: float, _peak: float) -> None:
         self.check()
 
     def check(self) -> None:
-        """Update drawdown and act on a breach."""
-        equity = self._portfolio.equity()
-        if equity > self.peak_equity:
-            self.peak_equity = equity
-        self.drawdown = 1.0 - equity / self.peak_equity if self.peak_equity > 0 else 0.0
-        self.max_drawdown_seen = max(self.max_drawdown_seen, self.drawdown)
+        """Act if the drawdown limit is breached and the gate is not already there."""
         limit = self.config.max_drawdown
-        escalates = self._gate.trading_state is TradingState.ACTIVE or (
-            self.config.drawdown_action is TradingState.HALTED
-            and self._gate.trading_state is not TradingState.HALTED
+        if limit is None:
+            return
+        drawdown = self.drawdown
+        state = self._gate.trading_state
+        escalates = state is TradingState.ACTIVE or (
+            self.config.drawdown_action is TradingState.HALTED and state is not TradingState.HALTED
         )
-        if limit is not None and self.drawdown >= limit and escalates:
+        if drawdown >= limit and escalates:
             self.breaches += 1
             self._gate.set_trading_state(
                 self.config.drawdown_action,
-                f"drawdown {self.drawdown:.2%} >= limit {limit:.2%}",
+                f"drawdown {drawdown:.2%} >= limit {limit:.2%}",
             )
 
     def metrics(self) -> dict[str, Any]:
         """Current risk figures for status displays."""
+        max_drawdown = 0.0
+        peak = 0.0
+        for value in self._portfolio.equity_values:
+            if value > peak:
+                peak = value
+            elif peak > 0:
+                max_drawdown = max(max_drawdown, 1.0 - value / peak)
         return {
             "trading_state": self._gate.trading_state.value,
             "equity": self._portfolio.equity(),
             "peak_equity": self.peak_equity,
             "drawdown": self.drawdown,
-            "max_drawdown": self.max_drawdown_seen,
+            "max_drawdown": max(max_drawdown, self.drawdown),
             "gross_exposure": self._portfolio.gross_exposure(),
+            "net_exposure": self._portfolio.net_exposure(),
             "denied_orders": self._gate.denied_count,
         }

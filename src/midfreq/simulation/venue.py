@@ -102,9 +102,8 @@ class SimulatedVenue:
         self._inflight: deque[tuple[int, int, Order | CancelOrder]] = deque()
         self._working: dict[InstrumentId, list[_Working]] = {}
         self._by_id: dict[str, _Working] = {}
-        self._last_bar: dict[InstrumentId, Bar] = {}
-        self._last_quote: dict[InstrumentId, QuoteTick] = {}
-        self._quote_driven: set[InstrumentId] = set()
+        # Per instrument: (bar ts, volume our orders may still take in that bar).
+        self._bar_volume_left: dict[InstrumentId, tuple[int, float]] = {}
         self._seq = 0
         self._trade_seq = 0
         self.fill_count = 0
@@ -132,7 +131,7 @@ class SimulatedVenue:
 
     @property
     def has_work(self) -> bool:
-        """Whether any order is in flight or working."""
+        """Whether any order is in flight or working (the kernel skips the venue otherwise)."""
         return bool(self._inflight) or bool(self._by_id)
 
     # ---- commands (from the execution engine) ---------------------------------------------
@@ -150,11 +149,8 @@ class SimulatedVenue:
         ts = bar.ts_event
         if self._inflight and self._inflight[0][0] <= ts:
             self._arrive(ts, match_now=False)
-        iid = bar.instrument_id
-        self._last_bar[iid] = bar
-        working = self._working.get(iid)
+        working = self._working.get(bar.instrument_id)
         if working:
-            self._quote_driven.discard(iid)
             self._match_bar(bar, working)
 
     def on_quote(self, quote: QuoteTick) -> None:
@@ -162,10 +158,7 @@ class SimulatedVenue:
         ts = quote.ts_event
         if self._inflight and self._inflight[0][0] <= ts:
             self._arrive(ts, match_now=False)
-        iid = quote.instrument_id
-        self._last_quote[iid] = quote
-        self._quote_driven.add(iid)
-        working = self._working.get(iid)
+        working = self._working.get(quote.instrument_id)
         if working:
             self._match_quote(quote, working, resting=True)
 
@@ -226,19 +219,35 @@ class SimulatedVenue:
         return working
 
     def _match_on_arrival(self, working: _Working, now_ns: int) -> None:
+        # The kernel caches data after the venue saw it, so the cache holds the current book.
         iid = working.order.instrument_id
-        if iid in self._quote_driven:
-            self._match_quote(self._last_quote[iid], [working], resting=False)
+        quote = self._cache.quotes.get(iid)
+        bar = self._cache.bars.get(iid)
+        if quote is not None and (bar is None or quote.ts_event >= bar.ts_event):
+            self._match_quote(quote, [working], resting=False)
             return
-        bar = self._last_bar.get(iid)
         if (
             bar is not None
             and self.bar_fill.market_fill == "close"
             and working.order.order_type is OrderType.MARKET
             and bar.ts_event == now_ns
         ):
-            self._fill(working, working.leaves, bar.close, now_ns, LiquiditySide.TAKER, slip=True)
+            # The bar's volume cap covers this fill too, shared with orders matched on the bar.
+            available = self._bar_volume(bar)
+            qty = self._capped(working, available)
+            fok = working.order.time_in_force is TimeInForce.FOK
+            if qty > 0 and not (fok and qty < working.leaves):
+                self._bar_volume_left[iid] = (bar.ts_event, available - qty)
+                self._fill(working, qty, bar.close, now_ns, LiquiditySide.TAKER, slip=True)
             self._finish_pass([working], now_ns)
+
+    def _bar_volume(self, bar: Bar) -> float:
+        """Volume our orders may still take in ``bar``."""
+        left = self._bar_volume_left.get(bar.instrument_id)
+        if left is not None and left[0] == bar.ts_event:
+            return left[1]
+        cap = self.bar_fill.max_volume_participation
+        return math.inf if cap is None else bar.volume * cap
 
     def _apply_cancel(self, command: CancelOrder, ts: int) -> None:
         working = self._by_id.get(command.client_order_id)
@@ -268,8 +277,7 @@ class SimulatedVenue:
         ts = bar.ts_event
         self._expire(ts, list(working))
         path = self.bar_fill.path(bar.open, bar.high, bar.low, bar.close)
-        cap = self.bar_fill.max_volume_participation
-        available = math.inf if cap is None else bar.volume * cap
+        available = self._bar_volume(bar)
         passed: list[_Working] = []
         for w in sorted(working, key=lambda x: x.seq):
             if w.order.client_order_id not in self._by_id:
@@ -283,7 +291,10 @@ class SimulatedVenue:
                 continue
             if qty > 0:
                 available -= qty
-                self._fill(w, qty, price, ts, liquidity, slip=liquidity is LiquiditySide.TAKER)
+                # Orders with a limit price (limit, stop-limit) never fill past it: no slippage.
+                slip = liquidity is LiquiditySide.TAKER and w.order.price is None
+                self._fill(w, qty, price, ts, liquidity, slip=slip)
+        self._bar_volume_left[bar.instrument_id] = (ts, available)
         self._finish_pass(passed, ts)
 
     def _bar_fill_price(

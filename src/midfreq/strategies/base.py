@@ -68,7 +68,7 @@ def run_hook(result: Any, name: str) -> None:
     The kernel is synchronous, so an ``async def`` hook may await only things that complete
     at once (such as `place_order`); awaiting real I/O inside the kernel is refused.
     """
-    if not inspect.iscoroutine(result):
+    if result is None or not inspect.iscoroutine(result):
         return
     try:
         result.send(None)
@@ -159,13 +159,19 @@ class BaseStrategy:
         wants_market_data = self._keep_history
         handlers: list[tuple[str, Callable[[Any], None]]] = []
         for iid in self.instrument_ids:
-            if cls.on_bar is not BaseStrategy.on_bar or wants_market_data:
+            if wants_market_data:
                 handlers.append((f"data.bars.{iid}", self._handle_bar))
+            elif cls.on_bar is not BaseStrategy.on_bar:
+                handlers.append((f"data.bars.{iid}", self.on_bar))
             if cls.on_quote is not BaseStrategy.on_quote or wants_market_data:
                 handlers.append((f"data.quotes.{iid}", self._handle_quote))
             if cls.on_trade is not BaseStrategy.on_trade:
                 handlers.append((f"data.trades.{iid}", self._handle_trade))
-        handlers.append((f"events.order.{self.strategy_id}", self._handle_order_event))
+        if (
+            cls.on_order_filled is not BaseStrategy.on_order_filled
+            or cls.on_order_event is not BaseStrategy.on_order_event
+        ):
+            handlers.append((f"events.order.{self.strategy_id}", self._handle_order_event))
         for topic, handler in handlers:
             bus.subscribe(topic, handler)
         self._subscriptions = handlers

@@ -9,34 +9,39 @@ from collections import deque
 class SimpleMovingAverage:
     """Mean of the last ``period`` values."""
 
-    __slots__ = ("_sum", "_updates", "_window", "period", "value")
+    __slots__ = ("_count", "_since_resum", "_sum", "_window", "period", "value")
 
     def __init__(self, period: int) -> None:
         if not isinstance(period, int) or period < 1:
             raise ValueError(f"period: expected an integer >= 1, was {period!r}")
         self.period = period
-        self._window: deque[float] = deque()
+        self._window: deque[float] = deque(maxlen=period)
         self._sum = 0.0
-        self._updates = 0
+        self._count = 0
+        self._since_resum = 0
         self.value = math.nan
 
     @property
     def is_ready(self) -> bool:
         """Whether ``period`` values have been seen."""
-        return len(self._window) == self.period
+        return self._count == self.period
 
     def update(self, value: float) -> float:
         """Add a value; return the new average."""
         window = self._window
-        window.append(value)
-        self._sum += value
-        if len(window) > self.period:
-            self._sum -= window.popleft()
-        self._updates += 1
-        if self._updates % 10_000 == 0:  # bound floating-point drift of the running sum
+        count = self._count
+        if count == self.period:
+            self._sum += value - window[0]
+        else:
+            self._sum += value
+            count = self._count = count + 1
+        window.append(value)  # the deque's maxlen drops the oldest value
+        self._since_resum += 1
+        if self._since_resum == 10_000:  # bound floating-point drift of the running sum
+            self._since_resum = 0
             self._sum = math.fsum(window)
-        self.value = self._sum / len(window)
-        return self.value
+        self.value = value = self._sum / count
+        return value
 
 
 class ExponentialMovingAverage:

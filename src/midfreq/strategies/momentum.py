@@ -38,8 +38,10 @@ class MomentumStrategy(BaseStrategy):
                 "1 <= fast_period < slow_period",
             )
         self.allow_short = bool(self.config.get("allow_short", True))
-        self._fast = {iid: SimpleMovingAverage(self.fast_period) for iid in self.instrument_ids}
-        self._slow = {iid: SimpleMovingAverage(self.slow_period) for iid in self.instrument_ids}
+        self._averages = {
+            iid: (SimpleMovingAverage(self.fast_period), SimpleMovingAverage(self.slow_period))
+            for iid in self.instrument_ids
+        }
         self._targets: dict[InstrumentId, float] = dict.fromkeys(self.instrument_ids, 0.0)
 
     def on_bar(self, bar: Bar) -> None:
@@ -51,10 +53,10 @@ class MomentumStrategy(BaseStrategy):
         self._on_price(quote.instrument_id, (quote.bid_price + quote.ask_price) / 2.0)
 
     def _on_price(self, iid: InstrumentId, price: float) -> None:
-        slow = self._slow[iid]
-        fast = self._fast[iid].update(price)
+        fast_average, slow = self._averages[iid]
+        fast = fast_average.update(price)
         slow_value = slow.update(price)
-        if not slow.is_ready:
+        if slow._count < self.slow_period:
             return
         if fast > slow_value:
             target = self.order_quantity

@@ -137,7 +137,6 @@ class RiskManagementConfig(ConfigModel):
     max_portfolio_value: float | None = Field(default=None, gt=0)
     max_drawdown: float | None = Field(default=None, gt=0, lt=1)
     drawdown_action: Literal["REDUCING", "HALTED"] = "HALTED"
-    check_interval_seconds: float = Field(default=60.0, gt=0)
     trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = "ACTIVE"
 
     def gate(self) -> RiskGateConfig:
@@ -156,7 +155,6 @@ class RiskManagementConfig(ConfigModel):
         return RiskManagerConfig(
             max_drawdown=self.max_drawdown,
             drawdown_action=TradingState(self.drawdown_action),
-            check_interval_seconds=self.check_interval_seconds,
         )
 
 

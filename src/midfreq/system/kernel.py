@@ -75,7 +75,7 @@ class Kernel:
             config.risk_management.gate(), self.bus, self.cache, self.portfolio_view, clock
         )
         self.risk_manager = RiskManager(
-            config.risk_management.manager(), self.bus, clock, self.portfolio_view, self.gate
+            config.risk_management.manager(), self.bus, clock, self.portfolio, self.gate
         )
         self.exec_engine = ExecutionEngine(self.bus, clock)
         self.venue: SimulatedVenue = config.venue.build(self.cache, clock)
@@ -152,7 +152,6 @@ class Kernel:
     def start(self) -> None:
         """Start the risk manager and every strategy."""
         self.is_running = True
-        self.risk_manager.start()
         for strategy in self.strategies:
             strategy.start()
 
@@ -165,7 +164,6 @@ class Kernel:
             self.venue.process(self.clock.timestamp_ns() + self.venue.latency.delay_ns())
         for strategy in self.strategies:
             strategy.stop()
-        self.risk_manager.stop()
         self.is_running = False
 
     # ---- the data path ----------------------------------------------------------------------
@@ -183,12 +181,24 @@ class Kernel:
             clock.advance_time()  # type: ignore[attr-defined]
 
     def process_bar(self, bar: Bar) -> None:
-        """Run one bar through the kernel."""
+        """Run one bar through the kernel (the backtest hot path: keep it lean)."""
         ts = bar.ts_event
-        if ts != self._last_ts:
-            self._advance(ts)
+        last = self._last_ts
+        if ts != last:
+            if self._simulated and last is not None and ts > last:
+                self.portfolio.record_equity(last)
+                self._last_ts = ts
+                clock = self.clock
+                due = clock._next_due
+                if due is not None and due <= ts:
+                    clock.advance_time(ts)  # type: ignore[attr-defined]
+                else:
+                    clock._now = ts  # type: ignore[attr-defined]
+            else:
+                self._advance(ts)
         venue = self.venue
-        venue.on_bar(bar)
+        if venue._by_id or venue._inflight:
+            venue.on_bar(bar)
         self.data_engine.process_bar(bar)
         if venue._inflight:
             venue.process(self.clock.timestamp_ns())

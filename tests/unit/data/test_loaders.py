@@ -153,12 +153,18 @@ def _utc(*args: int) -> int:
             "Europe/Berlin",
             [_utc(2024, 1, 1, 23), _utc(2024, 1, 2, 23), _utc(2024, 1, 3, 23)],
         ),
-        (["2024-01-02T14:30:00.123456789Z"] + UTC_ISO[1:], "UTC", [T0 + 123456789, *EXPECTED[1:]]),
+        (["2024-01-02T14:30:00.123456789Z", *UTC_ISO[1:]], "UTC", [T0 + 123456789, *EXPECTED[1:]]),
         ([str(t // 10**9) for t in EXPECTED], "UTC", EXPECTED),
         ([str(t // 10**6) for t in EXPECTED], "UTC", EXPECTED),
         ([str(t // 10**3) for t in EXPECTED], "UTC", EXPECTED),
         ([str(t) for t in EXPECTED], "UTC", EXPECTED),
         ([str(t) for t in EXPECTED], "America/New_York", EXPECTED),  # epochs are UTC
+        (
+            ["20240102", "20240103", "20240104"],
+            "America/New_York",
+            [_utc(2024, 1, 2, 5), _utc(2024, 1, 3, 5), _utc(2024, 1, 4, 5)],
+        ),
+        (["20240102143000", "20240102143100", "20240102143200"], "UTC", EXPECTED),
         (
             ["1704205800.1", "1704205860", "1704205920.123456"],
             "UTC",
@@ -391,8 +397,8 @@ def test_csv_holds_iso_utc_and_parquet_int64_nanoseconds(tmp_path: Path) -> None
     lines = (tmp_path / "b.csv").read_text().splitlines()
     assert lines == [
         "ts_event,open,high,low,close,volume",
-        "2024-01-02T14:30:00.000000Z,1.0,2.0,0.5,1.5,10.0",  # microseconds: the finest needed
-        "2024-01-02T14:30:00.001500Z,1.5,2.0,1.0,1.25,0.0",
+        "2024-01-02T14:30:00.000000Z,1,2,0.5,1.5,10",  # microseconds: the finest needed
+        "2024-01-02T14:30:00.001500Z,1.5,2,1,1.25,0",
     ]
     table = pq.read_table(tmp_path / "b.parquet")
     assert table.schema.field("ts_event").type == pa.int64()
