@@ -81,8 +81,8 @@ def _strategies() -> int:
     from midfreq.strategies.factory import StrategyFactory
 
     for name in StrategyFactory.get_available_strategies():
-        doc = (StrategyFactory.resolve(name).__doc__ or "").strip().splitlines()[0]
-        print(f"{name:20} {doc}")
+        lines = (StrategyFactory.resolve(name).__doc__ or "").strip().splitlines()
+        print(f"{name:20} {lines[0] if lines else ''}".rstrip())
     return 0
 
 

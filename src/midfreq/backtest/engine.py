@@ -69,8 +69,9 @@ class BacktestEngine:
     def load_bars(self, start: dt.date | None, end: dt.date | None) -> list[BarArrays]:
         """The bars the config names for the period (end date inclusive)."""
         data = self.config.backtest.data
+        # Bars are stamped with their close: a day's bars close in (midnight, next midnight].
         start_ns = _day_start_ns(start) if start else None
-        end_ns = _day_start_ns(end) + NANOS_PER_DAY - 1 if end else None
+        end_ns = _day_start_ns(end) + NANOS_PER_DAY if end else None
         if data.source == "files":
             streams = []
             for symbol in self.config.data_feed.symbols:
@@ -84,7 +85,8 @@ class BacktestEngine:
                     )
                 iid = InstrumentId.from_parts(symbol, self.config.data_feed.venue)
                 bars = read_bars(path, iid, tz=data.timezone)
-                streams.append(bars.slice_time(start_ns, end_ns))
+                first = start_ns + 1 if start_ns is not None else None
+                streams.append(bars.slice_time(first, end_ns))
             return streams
         if start_ns is None or end_ns is None:
             raise ConfigError(
@@ -94,7 +96,7 @@ class BacktestEngine:
                 self.config.source,
             )
         interval = data.bar_interval_seconds * NANOS_PER_SECOND
-        count = (end_ns + 1 - start_ns) // interval
+        count = (end_ns - start_ns) // interval
         market = self.config.synthetic_market().model_copy(
             update={"bar_interval_seconds": data.bar_interval_seconds}
         )

@@ -16,7 +16,7 @@ from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from midfreq.data.bars import BarArrays
 from midfreq.model.data import QuoteTick, TradeTick
@@ -88,13 +88,24 @@ class SyntheticMarketConfig(BaseModel):
             raise ValueError(f"symbols: expected unique symbols, was {duplicates} repeated")
         for symbol in self.symbols:
             InstrumentId.from_parts(symbol, self.venue)  # raises on a malformed symbol or venue
-        unknown = sorted(set(self.initial_prices) - set(self.symbols))
-        if unknown:
-            raise ValueError(f"initial_prices: expected keys among symbols, was {unknown}")
-        bad = {s: p for s, p in self.initial_prices.items() if not p > 0}
-        if bad:
-            raise ValueError(f"initial_prices: expected prices > 0, was {bad}")
         return self
+
+    @field_validator("initial_prices")
+    @classmethod
+    def _check_initial_prices(
+        cls, value: dict[str, float], info: ValidationInfo
+    ) -> dict[str, float]:
+        # The message completes "expected ...": the config loader names the key and the value.
+        symbols = info.data.get("symbols", [])
+        unknown = sorted(set(value) - set(symbols))
+        if unknown:
+            raise ValueError(
+                f"prices only for the symbols traded ({', '.join(symbols)}); unknown: "
+                f"{', '.join(unknown)}"
+            )
+        if any(not price > 0 for price in value.values()):
+            raise ValueError("prices > 0")
+        return value
 
     def instrument_ids(self) -> list[InstrumentId]:
         """Return ``SYMBOL.VENUE`` for every symbol, in the order of ``symbols``."""

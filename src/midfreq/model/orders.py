@@ -32,6 +32,7 @@ from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId, V
 S = OrderStatus
 # A fill maps to PARTIALLY_FILLED and becomes FILLED when nothing is left.
 # A cancel reject maps to None: the order returns to the status it had before PENDING_CANCEL.
+# The venue's accept or reject of a new order can overtake a cancel sent right after it.
 TRANSITIONS: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | None] = {
     (S.INITIALIZED, OrderDenied): S.DENIED,
     (S.INITIALIZED, OrderSubmitted): S.SUBMITTED,
@@ -59,6 +60,9 @@ TRANSITIONS: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | None] = {
     (S.PARTIALLY_FILLED, OrderExpired): S.EXPIRED,
     (S.PARTIALLY_FILLED, OrderUpdated): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, OrderFilled): S.PARTIALLY_FILLED,
+    (S.PENDING_CANCEL, OrderAccepted): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, OrderTriggered): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
     (S.PENDING_CANCEL, OrderCanceled): S.CANCELED,
     (S.PENDING_CANCEL, OrderCancelRejected): None,
     (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
@@ -165,9 +169,18 @@ class Order:
         elif isinstance(event, OrderUpdated):
             self._apply_update(event)
         if target is None:
+            # A cancel reject: back to where the order was, counting fills seen meanwhile.
             target = self._status_before_cancel or OrderStatus.ACCEPTED
+            if self.filled_qty > 0:
+                target = OrderStatus.PARTIALLY_FILLED
         elif target is OrderStatus.PENDING_CANCEL:
-            self._status_before_cancel = self.status
+            if self.status is not OrderStatus.PENDING_CANCEL:
+                self._status_before_cancel = self.status
+            elif isinstance(event, OrderAccepted):
+                # An accept that overtook the cancel: a cancel reject returns to ACCEPTED.
+                self._status_before_cancel = OrderStatus.ACCEPTED
+            elif isinstance(event, OrderTriggered):
+                self._status_before_cancel = OrderStatus.TRIGGERED
         elif target is OrderStatus.PARTIALLY_FILLED and self.filled_qty >= self.quantity:
             target = OrderStatus.FILLED
         self.status = target
@@ -178,6 +191,11 @@ class Order:
         if not fill.last_qty > 0:  # also refuses NaN, which would pass every comparison
             raise InvalidStateTransition(
                 f"{self.client_order_id}: fill quantity expected > 0, was {fill.last_qty}"
+            )
+        if not 0 < fill.last_px < float("inf"):
+            raise InvalidStateTransition(
+                f"{self.client_order_id}: fill price expected a positive finite number, was "
+                f"{fill.last_px}"
             )
         if fill.side is not self.side:
             raise InvalidStateTransition(

@@ -93,12 +93,13 @@ class OrderManager:
             ts_init=now,
         )
         existing = self._cache.orders.get(order.client_order_id)
-        if existing is not None and existing is not order:
-            order.apply(event)
+        if existing is not None:
+            # A copy takes the denial; the registered order (even if resubmitted) is untouched.
+            if existing is not order:
+                order.apply(event)
             self._bus.publish(order_events_topic(order.strategy_id), event)
             return
-        if existing is None:
-            self._register(order)
+        self._register(order)
         self.process(event)
 
     def process(self, event: OrderEvent) -> None:

@@ -12,7 +12,8 @@ from midfreq.model.instruments import Instrument
 
 
 class FeeModel(Protocol):
-    """Commission charged for one fill."""
+    """Commission for an order's fills. The venue asks for the fee of everything the order has
+    filled so far and charges the difference, so minimums apply once per order."""
 
     def commission(self, instrument: Instrument, quantity: float, price: float) -> float:
         """Return the fee in the instrument's currency (rounded to the currency's minor unit)."""

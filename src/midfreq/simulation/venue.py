@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from midfreq.cache import Cache
 from midfreq.core.clock import Clock
 from midfreq.execution.engine import ReportHandler
@@ -51,6 +53,9 @@ class _Working:
 
     __slots__ = (
         "expire_ns",
+        "fees_charged",
+        "filled_qty",
+        "filled_value",
         "first_pass_done",
         "instrument",
         "leaves",
@@ -67,10 +72,13 @@ class _Working:
         self.instrument = instrument
         self.seq = seq
         self.leaves = order.leaves_qty
-        self.triggered = order.order_type is not OrderType.STOP_LIMIT
+        self.triggered = order.order_type not in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
         self.expire_ns = expire_ns
         self.first_pass_done = False
         self.venue_order_id = VenueOrderId(f"{instrument.id.venue}-{seq}")
+        self.filled_qty = 0.0
+        self.filled_value = 0.0
+        self.fees_charged = 0.0
 
 
 class SimulatedVenue:
@@ -166,7 +174,8 @@ class SimulatedVenue:
         """Fill resting limits traded through and trigger stops on the print."""
         ts = trade.ts_event
         if self._inflight and self._inflight[0][0] <= ts:
-            self._arrive(ts, match_now=False)
+            # Orders arriving by now get their first pass against the current book first.
+            self._arrive(ts, match_now=True)
         working = self._working.get(trade.instrument_id)
         if working:
             self._match_trade(trade, working)
@@ -224,7 +233,11 @@ class SimulatedVenue:
         quote = self._cache.quotes.get(iid)
         bar = self._cache.bars.get(iid)
         if quote is not None and (bar is None or quote.ts_event >= bar.ts_event):
-            self._match_quote(quote, [working], resting=False)
+            self._match_quote(quote, [working], resting=False, ts=now_ns)
+            return
+        if quote is None and bar is None:
+            # No book (a trades-only feed): the order rests and later prints may fill it.
+            self._finish_pass([working], now_ns)
             return
         if (
             bar is not None
@@ -265,17 +278,25 @@ class SimulatedVenue:
         midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self._tz)
         return int(midnight.timestamp()) * 1_000_000_000
 
-    def _expire(self, now_ns: int, only: list[_Working] | None = None) -> None:
+    def _expire(
+        self, now_ns: int, only: list[_Working] | None = None, *, bar_close: bool = False
+    ) -> None:
+        """Expire orders whose time has come. A bar closing at ``now_ns`` still belongs to an
+        order expiring exactly then (``bar_close``); the event carries the expiry time."""
         candidates = only if only is not None else list(self._by_id.values())
         for working in candidates:
-            if working.expire_ns is not None and now_ns >= working.expire_ns:
+            expire_ns = working.expire_ns
+            if expire_ns is None:
+                continue
+            if now_ns > expire_ns or (now_ns == expire_ns and not bar_close):
                 self._remove(working)
-                self._emit(self._event(OrderExpired, working.order, now_ns))
+                event = self._event(OrderExpired, working.order, expire_ns)
+                self._emit(msgspec.structs.replace(event, ts_init=now_ns))
 
     # ---- matching: bars -----------------------------------------------------------------------
     def _match_bar(self, bar: Bar, working: list[_Working]) -> None:
         ts = bar.ts_event
-        self._expire(ts, list(working))
+        self._expire(ts, list(working), bar_close=True)
         path = self.bar_fill.path(bar.open, bar.high, bar.low, bar.close)
         available = self._bar_volume(bar)
         passed: list[_Working] = []
@@ -336,8 +357,11 @@ class SimulatedVenue:
         return None, LiquiditySide.MAKER
 
     # ---- matching: quotes and trades --------------------------------------------------------
-    def _match_quote(self, quote: QuoteTick, working: list[_Working], *, resting: bool) -> None:
-        ts = quote.ts_event
+    def _match_quote(
+        self, quote: QuoteTick, working: list[_Working], *, resting: bool, ts: int | None = None
+    ) -> None:
+        # ``ts``: when matching happens, if later than the quote (an order arriving meanwhile).
+        ts = quote.ts_event if ts is None else ts
         self._expire(ts, list(working))
         passed: list[_Working] = []
         for w in sorted(working, key=lambda x: x.seq):
@@ -443,12 +467,22 @@ class SimulatedVenue:
                 side=order.side,
                 last_qty=qty,
                 last_px=price,
-                commission=self.fee_model.commission(instrument, qty, price),
+                commission=self._commission(w, qty, price),
                 liquidity_side=liquidity,
                 ts_event=ts,
                 ts_init=ts,
             )
         )
+
+    def _commission(self, w: _Working, qty: float, price: float) -> float:
+        """Fee of this fill: the fee of the order's fills so far minus what was charged, so a
+        minimum applies once per order rather than once per partial fill."""
+        w.filled_qty += qty
+        w.filled_value += qty * price
+        total = self.fee_model.commission(w.instrument, w.filled_qty, w.filled_value / w.filled_qty)
+        fee = round(total - w.fees_charged, w.instrument.currency.precision)
+        w.fees_charged += fee
+        return fee
 
     def _finish_pass(self, passed: list[_Working], ts: int) -> None:
         """After an order's first chance to match, cancel what IOC/FOK left."""

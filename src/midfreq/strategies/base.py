@@ -70,15 +70,47 @@ def run_hook(result: Any, name: str) -> None:
     """
     if result is None or not inspect.iscoroutine(result):
         return
+    message = (
+        f"{name}: an async hook awaited something that suspends; kernel hooks must not wait "
+        "on I/O (use a data client or a timer instead)"
+    )
     try:
         result.send(None)
     except StopIteration:
         return
+    except RuntimeError as exc:
+        # Outside an event loop, asyncio I/O (``asyncio.sleep(0.01)``, streams) fails with
+        # "no running event loop" before it can suspend: the same mistake, reported the same way.
+        if "no running event loop" in str(exc):
+            raise InvariantViolation(message) from exc
+        raise
     result.close()
-    raise InvariantViolation(
-        f"{name}: an async hook awaited something that suspends; kernel hooks must not wait "
-        "on I/O (use a data client or a timer instead)"
-    )
+    raise InvariantViolation(message)
+
+
+def _parse_int(value: Any) -> int:
+    # YAML gives ints; environment substitution gives strings such as "20".
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(value)
+    return int(value)
+
+
+def _parse_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _parse_bool(value: Any) -> bool:
+    # bool("false") is True: accept only real booleans and the words true/false.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(value)
 
 
 class BaseStrategy:
@@ -95,6 +127,13 @@ class BaseStrategy:
         Where orders go; the kernel supplies one when the strategy is added to it.
     risk_manager : object, optional
         The portfolio risk manager, for strategies that size by it.
+
+    Raises
+    ------
+    ConfigError
+        If a setting is invalid; the error names ``strategies.<strategy_id>.<key>``. Numbers
+        and booleans may be given as text (``"20"``, ``"false"``), as environment
+        substitution produces.
     """
 
     name: ClassVar[str] = "base"
@@ -119,19 +158,46 @@ class BaseStrategy:
             InstrumentId(s) if "." in str(s) else InstrumentId.from_parts(str(s), venue)
             for s in symbols
         ]
-        self.lookback = int(self.config.get("lookback_period", 20))
-        self.order_quantity = float(self.config.get("order_quantity", 100))
-        max_position = self.config.get("max_position_size")
-        self.max_position_size = float(max_position) if max_position is not None else None
+        self.lookback = self._setting(
+            "lookback_period", 20, _parse_int, "an integer >= 2", lambda v: v >= 2
+        )
+        self.order_quantity = self._setting(
+            "order_quantity", 100, _parse_float, "a number > 0", lambda v: v > 0
+        )
+        self.max_position_size: float | None = None
+        if self.config.get("max_position_size") is not None:
+            self.max_position_size = self._setting(
+                "max_position_size", None, _parse_float, "a number >= 0", lambda v: v >= 0
+            )
         self._history: dict[str, deque[float]] = {}
-        self._keep_history = type(self).on_market_data is not BaseStrategy.on_market_data
+        self._wants_market_data = type(self).on_market_data is not BaseStrategy.on_market_data
         self.clock: Clock | None = None
         self.cache: CacheView | None = None
         self.portfolio: PortfolioView | None = None
         self._bus: MessageBus | None = None
         self._ids: IdGenerator | None = None
         self._subscriptions: list[tuple[str, Callable[[Any], None]]] = []
+        self._timer_names: list[str] = []
         self.is_running = False
+
+    def _setting(
+        self,
+        key: str,
+        default: Any,
+        parse: Callable[[Any], T],
+        expected: str,
+        valid: Callable[[T], bool] = lambda _value: True,
+    ) -> T:
+        # One setting, parsed and checked; a bad one is a ConfigError naming its key.
+        value = self.config.get(key, default)
+        field = f"strategies.{self.strategy_id}.{key}"
+        try:
+            parsed = parse(value)
+        except (TypeError, ValueError):
+            raise ConfigError(field, value, expected) from None
+        if not valid(parsed):
+            raise ConfigError(field, value, expected)
+        return parsed
 
     # ---- wiring (called by the kernel) ---------------------------------------------------
     def register(
@@ -156,13 +222,13 @@ class BaseStrategy:
         """Subscribe to data and events, then call `on_start`."""
         bus = self._require_bus()
         cls = type(self)
-        wants_market_data = self._keep_history
+        wants_market_data = self._wants_market_data
         handlers: list[tuple[str, Callable[[Any], None]]] = []
+        # Bars and quotes pass through the handlers that keep the price history, so that
+        # `calculate_z_score(bar)` works from `on_bar` as well as from `on_market_data`.
         for iid in self.instrument_ids:
-            if wants_market_data:
+            if cls.on_bar is not BaseStrategy.on_bar or wants_market_data:
                 handlers.append((f"data.bars.{iid}", self._handle_bar))
-            elif cls.on_bar is not BaseStrategy.on_bar:
-                handlers.append((f"data.bars.{iid}", self.on_bar))
             if cls.on_quote is not BaseStrategy.on_quote or wants_market_data:
                 handlers.append((f"data.quotes.{iid}", self._handle_quote))
             if cls.on_trade is not BaseStrategy.on_trade:
@@ -179,7 +245,7 @@ class BaseStrategy:
         run_hook(self.on_start(), f"{self.strategy_id}.on_start")
 
     def stop(self) -> None:
-        """Call `on_stop`, then unsubscribe."""
+        """Call `on_stop`, then unsubscribe and cancel the timers set with `set_timer`."""
         if not self.is_running:
             return
         run_hook(self.on_stop(), f"{self.strategy_id}.on_stop")
@@ -187,6 +253,10 @@ class BaseStrategy:
         for topic, handler in self._subscriptions:
             bus.unsubscribe(topic, handler)
         self._subscriptions = []
+        if self.clock is not None:
+            for timer_name in self._timer_names:
+                self.clock.cancel_timer(timer_name)
+        self._timer_names = []
         self.is_running = False
 
     def _require_bus(self) -> MessageBus:
@@ -196,14 +266,14 @@ class BaseStrategy:
 
     # ---- dispatch ----------------------------------------------------------------------------
     def _handle_bar(self, bar: Bar) -> None:
-        if self._keep_history:
-            self._remember(bar.instrument_id, bar.close)
+        self._remember(bar.instrument_id, bar.close)
+        if self._wants_market_data:
             run_hook(self.on_market_data(bar), f"{self.strategy_id}.on_market_data")
         self.on_bar(bar)
 
     def _handle_quote(self, quote: QuoteTick) -> None:
-        if self._keep_history:
-            self._remember(quote.instrument_id, (quote.bid_price + quote.ask_price) / 2.0)
+        self._remember(quote.instrument_id, (quote.bid_price + quote.ask_price) / 2.0)
+        if self._wants_market_data:
             run_hook(self.on_market_data(quote), f"{self.strategy_id}.on_market_data")
         self.on_quote(quote)
 
@@ -291,9 +361,9 @@ class BaseStrategy:
     def set_timer(self, name: str, interval_seconds: float) -> None:
         """Call `on_timer` every ``interval_seconds`` of kernel time."""
         assert self.clock is not None
-        self.clock.set_timer(
-            f"{self.strategy_id}.{name}", int(interval_seconds * 1e9), self.on_timer
-        )
+        timer_name = f"{self.strategy_id}.{name}"
+        self.clock.set_timer(timer_name, int(interval_seconds * 1e9), self.on_timer)
+        self._timer_names.append(timer_name)
 
     # ---- order factory -----------------------------------------------------------------------
     def make_order(

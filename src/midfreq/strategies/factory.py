@@ -52,7 +52,7 @@ class StrategyFactory:
         module_name, _, class_name = name.rpartition(":") if ":" in name else name.rpartition(".")
         try:
             module = importlib.import_module(module_name)
-        except ImportError as exc:
+        except (ImportError, ValueError, TypeError) as exc:  # also ':Cls' and '..relative'
             raise ConfigError(field, name, f"an importable module ({exc})") from None
         found = getattr(module, class_name, None)
         if not isinstance(found, type) or not issubclass(found, BaseStrategy):

@@ -131,6 +131,8 @@ def z_score(values: list[float] | tuple[float, ...]) -> float:
         return math.nan
     mean = math.fsum(values) / n
     variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
-    if variance <= 0:
+    # A flat window's mean can be off by an ulp, leaving a rounding-noise variance that would
+    # score equal values as about +-0.8: below a relative 1e-12 the spread is zero.
+    if variance <= (1e-12 * mean) ** 2:
         return math.nan
     return (values[-1] - mean) / math.sqrt(variance)

@@ -10,7 +10,7 @@ from typing import Any
 from midfreq.core.errors import ConfigError
 from midfreq.model.data import Bar, QuoteTick
 from midfreq.model.identifiers import InstrumentId
-from midfreq.strategies.base import BaseStrategy, OrderRouter
+from midfreq.strategies.base import BaseStrategy, OrderRouter, _parse_bool, _parse_float
 from midfreq.strategies.indicators import RollingZScore
 
 
@@ -30,9 +30,9 @@ class MeanReversionStrategy(BaseStrategy):
         risk_manager: Any | None = None,
     ) -> None:
         super().__init__(config, order_router, risk_manager)
-        self.entry = float(self.config.get("z_score_threshold", 2.0))
-        self.exit = float(self.config.get("exit_z_score", 0.5))
-        self.allow_short = bool(self.config.get("allow_short", True))
+        self.entry = self._setting("z_score_threshold", 2.0, _parse_float, "a number")
+        self.exit = self._setting("exit_z_score", 0.5, _parse_float, "a number")
+        self.allow_short = self._setting("allow_short", True, _parse_bool, "true or false")
         if not self.entry > self.exit >= 0:
             raise ConfigError(
                 f"strategies.{self.strategy_id}.z_score_threshold/exit_z_score",
@@ -51,10 +51,13 @@ class MeanReversionStrategy(BaseStrategy):
         self._on_price(quote.instrument_id, (quote.bid_price + quote.ask_price) / 2.0)
 
     def _on_price(self, iid: InstrumentId, price: float) -> None:
-        z = self._scores[iid].update(price)
+        score = self._scores.get(iid)
+        if score is None:  # an instrument the kernel gave a strategy configured without symbols
+            score = self._scores[iid] = RollingZScore(self.lookback)
+        z = score.update(price)
         if math.isnan(z):
             return
-        target = current = self._targets[iid]
+        target = current = self._targets.get(iid, 0.0)
         size = self.order_quantity
         if current == 0:
             if z > self.entry and self.allow_short:

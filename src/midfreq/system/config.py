@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
@@ -30,11 +31,30 @@ def _decimals(value: float) -> int:
     return max(0, -int(exponent))
 
 
+def _currency_code(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            currency(value)
+        except ValueError:
+            raise ValueError("a currency code like 'USD' (2 to 8 letters or digits)") from None
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone such as 'America/New_York'") from None
+    return value
+
+
 class AccountConfig(ConfigModel):
     """The trading account."""
 
     starting_cash: float = Field(default=1_000_000.0, gt=0)
     currency: str = "USD"
+
+    _known_currency = field_validator("currency")(_currency_code)
 
 
 class InstrumentConfig(ConfigModel):
@@ -52,6 +72,8 @@ class InstrumentConfig(ConfigModel):
     strike: float | None = Field(default=None, gt=0)
     right: Literal["call", "put"] | None = None
     base_currency: str | None = None
+
+    _known_currencies = field_validator("currency", "base_currency")(_currency_code)
 
     def build(self) -> Instrument:
         """The instrument this entry describes."""
@@ -93,13 +115,23 @@ class InstrumentConfig(ConfigModel):
                 **common,
             )
         if self.asset_class in ("fx", "crypto"):
-            base = self.base_currency or self.symbol.split("/")[0][:3]
+            base = self.base_currency or self._base_from_symbol()
             return CurrencyPair(
                 base_currency=currency(base),
                 asset_class=AssetClass(self.asset_class.upper()),
                 **common,
             )
         return Instrument(asset_class=AssetClass.EQUITY, **common)
+
+    def _base_from_symbol(self) -> str:
+        # "DOGE/USDT" -> DOGE; "DOGEUSDT" quoted in USDT -> DOGE; otherwise the first 3 letters.
+        if "/" in self.symbol:
+            return self.symbol.split("/")[0]
+        quote = self.currency.upper()
+        symbol = self.symbol.upper()
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            return symbol[: -len(quote)]
+        return self.symbol[:3]
 
 
 class DataFeedConfig(ConfigModel):
@@ -179,6 +211,8 @@ class BacktestDataConfig(ConfigModel):
     files: dict[str, str] = Field(default_factory=dict)
     timezone: str = "UTC"
 
+    _known_zone = field_validator("timezone")(_time_zone)
+
 
 class BacktestSettings(ConfigModel):
     """Period, data and output of a backtest."""
@@ -253,8 +287,18 @@ def parse_system_config(data: dict[str, Any], source: str | None = None) -> Syst
                 source,
             )
     config.synthetic_market()
-    for entry in config.instruments:
-        entry.build()
+    for index, entry in enumerate(config.instruments):
+        try:
+            entry.build()
+        except ConfigError as exc:
+            raise ConfigError(exc.field, exc.value, exc.expected, source) from None
+        except ValueError as exc:  # the instrument's own checks (precisions, strike)
+            raise ConfigError(
+                f"instruments[{index}]",
+                entry.model_dump(exclude_defaults=True),
+                f"a valid instrument ({exc})",
+                source,
+            ) from None
     return config
 
 
