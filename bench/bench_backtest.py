@@ -5,8 +5,9 @@
 (b) 100 symbols x 100,000 one-minute bars, z-score mean reversion.
 
 Each case runs in its own process so that peak memory (ru_maxrss) belongs to that case alone.
-Bar generation is done before timing; the timed part is `BacktestEngine.run_backtest` over
-the generated bars (merge, kernel, results and statistics).
+Bars are generated window by window by the synthetic market while the backtest runs (as a
+streamed data source would deliver them); the timed part is the whole
+`BacktestEngine.run_backtest`: generation, merge, kernel, recording, statistics.
 
 Usage: python bench/bench_backtest.py [a|b|all] [--bars N] [--symbols N]
 """
@@ -21,7 +22,7 @@ import sys
 import time
 
 from midfreq.backtest.engine import BacktestEngine
-from midfreq.data.synthetic import generate_bars
+from midfreq.data.synthetic import iter_bar_windows
 from midfreq.system.config import parse_system_config
 
 START_NS = 1_672_531_200 * 1_000_000_000  # 2023-01-01T00:00:00Z
@@ -54,19 +55,16 @@ def run_case(case: str, bars: int, symbols: int) -> dict[str, object]:
         names = [f"SYM{i}" for i in range(symbols)]
         config = _config(names, "mean_reversion", {"lookback_period": 20, "z_score_threshold": 2.0})
     system_config = parse_system_config(config)
-    t0 = time.perf_counter()
-    streams = generate_bars(system_config.synthetic_market(), START_NS, bars)
-    generate_s = time.perf_counter() - t0
+    windows = iter_bar_windows(system_config.synthetic_market(), START_NS, bars)
     engine = BacktestEngine(system_config)
     t1 = time.perf_counter()
-    result = engine.run_backtest(bars=streams)
+    result = engine.run_backtest(bar_windows=windows)
     run_s = time.perf_counter() - t1
     total = result.bars_processed
     return {
         "case": case,
         "symbols": len(names),
         "bars": total,
-        "generate_seconds": round(generate_s, 2),
         "run_seconds": round(run_s, 2),
         "bars_per_second": round(total / run_s),
         "orders": len(result.orders),

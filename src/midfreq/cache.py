@@ -26,6 +26,8 @@ class Cache:
         self.last_prices: dict[InstrumentId, float] = {}
         self.orders: dict[ClientOrderId, Order] = {}
         self.open_orders: dict[ClientOrderId, Order] = {}
+        self.order_count = 0
+        self._closed_since_purge: list[ClientOrderId] = []
 
     # ---- instruments ----------------------------------------------------------------------
     def add_instrument(self, instrument: Instrument) -> None:
@@ -64,7 +66,9 @@ class Cache:
 
     # ---- orders ---------------------------------------------------------------------------
     def add_order(self, order: Order) -> None:
-        """Store a new order."""
+        """Store a new order and number it in creation order."""
+        self.order_count += 1
+        order.sequence = self.order_count
         self.orders[order.client_order_id] = order
         if order.is_open:
             self.open_orders[order.client_order_id] = order
@@ -73,8 +77,23 @@ class Cache:
         """Refresh the open-order index after ``order`` changed."""
         if order.is_open:
             self.open_orders[order.client_order_id] = order
-        else:
-            self.open_orders.pop(order.client_order_id, None)
+        elif self.open_orders.pop(order.client_order_id, None) is not None:
+            self._closed_since_purge.append(order.client_order_id)
+
+    @property
+    def has_purgeable_orders(self) -> bool:
+        """Whether orders closed since the last `purge_closed_orders`."""
+        return bool(self._closed_since_purge)
+
+    def purge_closed_orders(self) -> int:
+        """Forget orders that closed since the last purge (long backtests keep their records
+        elsewhere); return how many were dropped."""
+        closed = self._closed_since_purge
+        for client_order_id in closed:
+            self.orders.pop(client_order_id, None)
+        count = len(closed)
+        self._closed_since_purge = []
+        return count
 
     def order(self, client_order_id: ClientOrderId) -> Order | None:
         """Return the order or None."""

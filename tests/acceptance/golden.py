@@ -53,8 +53,8 @@ def run_golden() -> BacktestResult:
 def digest(result: BacktestResult) -> str:
     """A fingerprint of every fill, order and equity point."""
     h = hashlib.sha256()
-    h.update(result.fills_frame().to_csv(index=False).encode())
-    h.update(result.orders_frame().to_csv(index=False).encode())
+    h.update(result.fills.to_csv(index=False).encode())
+    h.update(result.orders.to_csv(index=False).encode())
     h.update(result.equity.tobytes())
     h.update(result.equity_ts.tobytes())
     return h.hexdigest()

@@ -29,7 +29,7 @@ def test_golden_backtest_pinned_trades_and_balances() -> None:
     assert portfolio["fees"] == 326.0  # a $1 minimum once per filled order
     assert portfolio["unrealized_pnl"] == 84.76
     assert portfolio["equity"] == 998_799.27
-    fills = result.fills_frame()
+    fills = result.fills
     first = fills.iloc[1]
     assert (first.client_order_id, first.side, first.quantity, first.price) == (
         "O-20240304-015500-mean_reversion-001-2",
@@ -46,8 +46,8 @@ def test_golden_backtest_pinned_trades_and_balances() -> None:
 
 def test_golden_backtest_is_identical_when_run_twice() -> None:
     first, second = run_golden(), run_golden()
-    assert first.fills_frame().equals(second.fills_frame())
-    assert first.orders_frame().equals(second.orders_frame())
+    assert first.fills.equals(second.fills)
+    assert first.orders.equals(second.orders)
     assert np.array_equal(first.equity, second.equity)
     assert digest(first) == digest(second)
 
@@ -72,7 +72,7 @@ def test_golden_ledger_matches_an_independent_recomputation() -> None:
     quantity: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
     cost: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
     realized = Fraction(0)
-    for fill in result.fills_frame().itertuples():
+    for fill in result.fills.itertuples():
         qty = Fraction(str(fill.quantity))
         price = Fraction(str(fill.price))
         fee = Fraction(str(fill.commission))

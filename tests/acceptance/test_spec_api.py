@@ -43,7 +43,7 @@ def test_backtest_engine_run_backtest_as_in_the_spec(tmp_path) -> None:
     assert first == pd.Timestamp("2023-01-01 01:00", tz="UTC")
     assert last == pd.Timestamp("2024-01-01 00:00", tz="UTC")
     assert results.stats.trade_count == len(results.round_trips) > 0
-    assert {o.strategy_id for o in results.orders} == {"mean_reversion-001", "momentum-001"}
+    assert set(results.orders.strategy_id) == {"mean_reversion-001", "momentum-001"}
 
 
 class CustomMeanReversion(BaseStrategy):
@@ -69,11 +69,11 @@ def test_custom_strategy_with_async_hooks_trades_through_the_gate(tmp_path) -> N
     assert isinstance(strategy.order_router, KernelOrderRouter)
     assert len(strategy.signals) > 10
     # Every signal became one order through the gate, on the signal's side, in order.
-    assert [o.side.value for o in results.orders] == [
+    assert results.orders.side.tolist() == [
         "BUY" if signal > 0 else "SELL" for signal in strategy.signals
     ]
-    assert all(o.quantity == 100 for o in results.orders)
-    assert results.fills
+    assert (results.orders.quantity == 100).all()
+    assert len(results.fills) > 0
 
 
 def test_trading_system_status_as_in_the_spec(tmp_path) -> None:

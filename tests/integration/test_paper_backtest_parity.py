@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pandas as pd
+
 from midfreq.backtest.engine import BacktestEngine
 from midfreq.core.clock import SimulatedClock
 from midfreq.data.synthetic import SyntheticQuoteStream
@@ -29,14 +31,24 @@ CONFIG = {
 }
 
 
-def _orders_and_fills(orders: list, fills: list[OrderFilled]) -> tuple[list, list]:
+def _paper_rows(orders: list, fills: list[OrderFilled]) -> tuple[list, list]:
     order_rows = [
-        (str(o.client_order_id), o.side, o.order_type, o.quantity, o.ts_init) for o in orders
+        (str(o.client_order_id), o.side.value, o.order_type.value, o.quantity, o.ts_init)
+        for o in orders
     ]
     fill_rows = [
         (str(f.client_order_id), f.last_qty, f.last_px, f.commission, f.ts_event) for f in fills
     ]
     return order_rows, fill_rows
+
+
+def _backtest_rows(orders: pd.DataFrame, fills: pd.DataFrame) -> tuple[list, list]:
+    order_columns = ["client_order_id", "side", "order_type", "quantity", "ts_init"]
+    fill_columns = ["client_order_id", "quantity", "price", "commission", "ts_event"]
+    return (
+        list(orders[order_columns].itertuples(index=False, name=None)),
+        list(fills[fill_columns].itertuples(index=False, name=None)),
+    )
 
 
 def test_backtest_and_paper_path_send_identical_orders() -> None:
@@ -67,8 +79,8 @@ def test_backtest_and_paper_path_send_identical_orders() -> None:
     assert system.kernel is not None
     paper_orders = list(system.kernel.cache.orders.values())
 
-    expected = _orders_and_fills(backtest.orders, backtest.fills)
-    actual = _orders_and_fills(paper_orders, paper_fills)
+    expected = _backtest_rows(backtest.orders, backtest.fills)
+    actual = _paper_rows(paper_orders, paper_fills)
     assert len(expected[0]) > 20  # the strategies really traded
     assert actual[0] == expected[0]
     assert actual[1] == expected[1]

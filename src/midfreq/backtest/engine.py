@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from midfreq.backtest.recorder import ExecutionRecorder
 from midfreq.backtest.results import BacktestResult
 from midfreq.core.clock import NANOS_PER_DAY, NANOS_PER_SECOND, SimulatedClock
 from midfreq.core.errors import ConfigError
 from midfreq.data.bars import BarArrays, merge_bars
 from midfreq.data.loaders import read_bars
-from midfreq.data.synthetic import generate_bars
+from midfreq.data.synthetic import iter_bar_windows
 from midfreq.model.data import Bar, QuoteTick, TradeTick
-from midfreq.model.events import OrderEvent, OrderFilled
 from midfreq.model.identifiers import InstrumentId
+from midfreq.model.values import MONEY_SCALE
 from midfreq.portfolio.analytics import compute_performance
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.kernel import Kernel
@@ -67,7 +68,24 @@ class BacktestEngine:
         return start, end
 
     def load_bars(self, start: dt.date | None, end: dt.date | None) -> list[BarArrays]:
-        """The bars the config names for the period (end date inclusive)."""
+        """The bars the config names for the period (end date inclusive), all in memory."""
+        windows = list(self.load_bar_windows(start, end))
+        if len(windows) == 1:
+            return windows[0]
+        return [
+            BarArrays(
+                parts[0].instrument_id,
+                np.concatenate([p.ts for p in parts]),
+                *(np.concatenate([getattr(p, c) for p in parts]) for c in _PRICE_COLUMNS),
+            )
+            for parts in zip(*windows, strict=True)
+        ]
+
+    def load_bar_windows(
+        self, start: dt.date | None, end: dt.date | None
+    ) -> Iterator[list[BarArrays]]:
+        """The bars for the period as consecutive time windows (one list of per-symbol bars
+        each): synthetic data is generated window by window, so memory stays bounded."""
         data = self.config.backtest.data
         # Bars are stamped with their close: a day's bars close in (midnight, next midnight].
         start_ns = _day_start_ns(start) if start else None
@@ -87,7 +105,7 @@ class BacktestEngine:
                 bars = read_bars(path, iid, tz=data.timezone)
                 first = start_ns + 1 if start_ns is not None else None
                 streams.append(bars.slice_time(first, end_ns))
-            return streams
+            return iter([streams])
         if start_ns is None or end_ns is None:
             raise ConfigError(
                 "backtest.start_date/end_date",
@@ -100,11 +118,15 @@ class BacktestEngine:
         market = self.config.synthetic_market().model_copy(
             update={"bar_interval_seconds": data.bar_interval_seconds}
         )
-        return generate_bars(market, start_ns, count)
+        return iter_bar_windows(market, start_ns, count)
 
     def build_kernel(self, strategies: Sequence[str] | None, start_ns: int) -> Kernel:
         """A fresh kernel with a simulated clock at ``start_ns`` and the strategies added."""
-        kernel = Kernel(self.config, SimulatedClock(start_ns))
+        kernel = Kernel(
+            self.config,
+            SimulatedClock(start_ns),
+            purge_closed_orders=self.config.backtest.purge_closed_orders,
+        )
         kernel.add_configured_strategies(list(strategies) if strategies is not None else None)
         if not kernel.strategies:
             raise ConfigError(
@@ -122,6 +144,7 @@ class BacktestEngine:
         strategies: Sequence[str] | None = None,
         *,
         bars: Sequence[BarArrays] | None = None,
+        bar_windows: Iterable[Sequence[BarArrays]] | None = None,
         data: Iterable[Bar | QuoteTick | TradeTick] | None = None,
     ) -> BacktestResult:
         """Run the configured (or named) strategies over the period and return the result.
@@ -135,58 +158,49 @@ class BacktestEngine:
             default: every enabled configured strategy.
         bars : list of BarArrays, optional
             Bars to use instead of the configured source.
+        bar_windows : iterable of lists of BarArrays, optional
+            Consecutive time windows of bars (as `load_bar_windows` gives), streamed.
         data : iterable of market data, optional
             Any time-ordered bars, quotes and trades instead of bars (e.g. recorded quotes).
         """
         started = time.perf_counter()
         if data is None:
-            start, end = self._period(start_date, end_date)
-            streams = list(bars) if bars is not None else self.load_bars(start, end)
-            firsts = [int(s.ts[0]) for s in streams if len(s)]
-            if not firsts:
-                raise ConfigError(
-                    "backtest period", f"{start} to {end}", "a period that contains bars"
-                )
-            start_ns = min(firsts)
-            kernel = self.build_kernel(strategies, start_ns)
-            fills = self._record_fills(kernel)
-            kernel.start()
+            if bar_windows is None:
+                if bars is not None:
+                    bar_windows = [bars]
+                else:
+                    bar_windows = self.load_bar_windows(*self._period(start_date, end_date))
+            data = _merged(bar_windows)
+        iterator = iter(data)
+        first = next(iterator, None)
+        if first is None:
+            period = self._period(start_date, end_date)
+            raise ConfigError(
+                "backtest period", f"{period[0]} to {period[1]}", "a period that contains data"
+            )
+        kernel = self.build_kernel(strategies, first.ts_event)
+        recorder = ExecutionRecorder(kernel.bus, kernel.cache)
+        kernel.start()
+        count = 1
+        if type(first) is Bar:
             process = kernel.process_bar
-            count = 0
-            for bar in merge_bars(streams):
-                process(bar)
+            process(first)
+            for bar in iterator:
+                process(bar)  # type: ignore[arg-type]
                 count += 1
         else:
-            iterator = iter(data)
-            first = next(iterator, None)
-            if first is None:
-                raise ConfigError("data", "empty", "at least one piece of market data")
-            kernel = self.build_kernel(strategies, first.ts_event)
-            fills = self._record_fills(kernel)
-            kernel.start()
             kernel.process(first)
-            count = 1
             for item in iterator:
                 kernel.process(item)
                 count += 1
         kernel.finish()
         kernel.stop(cancel_open_orders=False)
+        recorder.finish()
         self.kernel = kernel
-        return self._result(kernel, fills, count, time.perf_counter() - started)
-
-    @staticmethod
-    def _record_fills(kernel: Kernel) -> list[OrderFilled]:
-        fills: list[OrderFilled] = []
-
-        def record(event: OrderEvent) -> None:
-            if type(event) is OrderFilled:
-                fills.append(event)
-
-        kernel.bus.subscribe("events.order.*", record)
-        return fills
+        return self._result(kernel, recorder, count, time.perf_counter() - started)
 
     def _result(
-        self, kernel: Kernel, fills: list[OrderFilled], count: int, elapsed: float
+        self, kernel: Kernel, recorder: ExecutionRecorder, count: int, elapsed: float
     ) -> BacktestResult:
         portfolio = kernel.portfolio
         ts = np.frombuffer(portfolio.equity_ts, dtype=np.int64).copy()
@@ -200,8 +214,8 @@ class BacktestEngine:
             ts,
             equity,
             trade_pnls=[t.pnl for t in portfolio.closed_trades],
-            fees_paid=portfolio.fees_raw / 1e9,
-            traded_value=portfolio.traded_value_raw / 1e9,
+            fees_paid=portfolio.fees_raw / MONEY_SCALE,
+            traded_value=portfolio.traded_value_raw / MONEY_SCALE,
             gross_exposure=exposure,
         )
         return BacktestResult(
@@ -213,10 +227,18 @@ class BacktestEngine:
             elapsed_seconds=elapsed,
             equity_ts=ts,
             equity=equity,
-            orders=list(kernel.cache.orders.values()),
-            fills=fills,
+            orders=recorder.orders_frame(),
+            fills=recorder.fills_frame(),
             round_trips=list(portfolio.closed_trades),
             models=kernel.venue.describe(),
             portfolio=portfolio.summary(),
             denials={code.value: n for code, n in kernel.gate.denials_by_code.items()},
         )
+
+
+_PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+def _merged(windows: Iterable[Sequence[BarArrays]]) -> Iterator[Bar]:
+    for window in windows:
+        yield from merge_bars(window)

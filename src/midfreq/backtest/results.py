@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from midfreq.model.events import OrderFilled
-from midfreq.model.orders import Order
 from midfreq.portfolio.analytics import PerformanceStats, render_table
 from midfreq.portfolio.portfolio import ClosedTrade
+
+_TRIP_COLUMNS = ["instrument_id", "strategy_id", "side", "opened_ns", "closed_ns", "pnl", "fees"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -30,8 +30,8 @@ class BacktestResult:
     elapsed_seconds: float
     equity_ts: np.ndarray
     equity: np.ndarray
-    orders: list[Order]
-    fills: list[OrderFilled]
+    orders: pd.DataFrame  # one row per order, in creation order (recorder.ORDER_COLUMNS)
+    fills: pd.DataFrame  # one row per execution, in time order (recorder.FILL_COLUMNS)
     round_trips: list[ClosedTrade]
     models: dict[str, Any]
     portfolio: dict[str, float | int]
@@ -45,50 +45,6 @@ class BacktestResult:
     def table(self) -> str:
         """The statistics as a printable table."""
         return render_table(self.stats)
-
-    # ---- frames -------------------------------------------------------------------------------
-    def orders_frame(self) -> pd.DataFrame:
-        """One row per order."""
-        rows = [
-            {
-                "client_order_id": str(o.client_order_id),
-                "strategy_id": str(o.strategy_id),
-                "instrument_id": str(o.instrument_id),
-                "side": o.side.value,
-                "order_type": o.order_type.value,
-                "quantity": o.quantity,
-                "price": o.price,
-                "trigger_price": o.trigger_price,
-                "time_in_force": o.time_in_force.value,
-                "status": o.status.value,
-                "filled_qty": o.filled_qty,
-                "avg_px": o.avg_px,
-                "ts_init": o.ts_init,
-                "ts_last": o.ts_last,
-                "denial": _denial(o),
-            }
-            for o in self.orders
-        ]
-        return pd.DataFrame(rows, columns=_ORDER_COLUMNS)
-
-    def fills_frame(self) -> pd.DataFrame:
-        """One row per execution."""
-        rows = [
-            {
-                "ts_event": f.ts_event,
-                "client_order_id": str(f.client_order_id),
-                "strategy_id": str(f.strategy_id),
-                "instrument_id": str(f.instrument_id),
-                "trade_id": str(f.trade_id),
-                "side": f.side.value,
-                "quantity": f.last_qty,
-                "price": f.last_px,
-                "commission": f.commission,
-                "liquidity_side": f.liquidity_side.value,
-            }
-            for f in self.fills
-        ]
-        return pd.DataFrame(rows, columns=_FILL_COLUMNS)
 
     def round_trips_frame(self) -> pd.DataFrame:
         """One row per closed round trip."""
@@ -124,6 +80,8 @@ class BacktestResult:
             "strategies": self.strategies,
             "bars_processed": self.bars_processed,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "orders": len(self.orders),
+            "fills": len(self.fills),
             "stats": {k: _json_number(v) for k, v in self.stats.to_dict().items()},
             "portfolio": {k: _json_number(v) for k, v in self.portfolio.items()},
             "denials": self.denials,
@@ -136,8 +94,8 @@ class BacktestResult:
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)
         frames = {
-            "orders": self.orders_frame(),
-            "trades": self.fills_frame(),
+            "orders": self.orders,
+            "trades": self.fills,
             "round_trips": self.round_trips_frame(),
             "equity": self.equity_frame(),
         }
@@ -148,47 +106,7 @@ class BacktestResult:
         return folder
 
 
-def _denial(order: Order) -> str | None:
-    for event in order.events:
-        reason = getattr(event, "reason", None)
-        if reason is not None and type(event).__name__ == "OrderDenied":
-            return str(reason)
-    return None
-
-
 def _json_number(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
-
-
-_ORDER_COLUMNS = [
-    "client_order_id",
-    "strategy_id",
-    "instrument_id",
-    "side",
-    "order_type",
-    "quantity",
-    "price",
-    "trigger_price",
-    "time_in_force",
-    "status",
-    "filled_qty",
-    "avg_px",
-    "ts_init",
-    "ts_last",
-    "denial",
-]
-_FILL_COLUMNS = [
-    "ts_event",
-    "client_order_id",
-    "strategy_id",
-    "instrument_id",
-    "trade_id",
-    "side",
-    "quantity",
-    "price",
-    "commission",
-    "liquidity_side",
-]
-_TRIP_COLUMNS = ["instrument_id", "strategy_id", "side", "opened_ns", "closed_ns", "pnl", "fees"]

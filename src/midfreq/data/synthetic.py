@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
 
@@ -123,7 +125,8 @@ def generate_bars(config: SyntheticMarketConfig, start_ns: int, count: int) -> l
     initial price for the first bar); high and low are drawn as the extremes of a Brownian
     bridge between open and close; prices are rounded to ``tick_size`` and never below one
     tick; volume is lognormal around ``base_volume``, larger on bigger moves. The result
-    depends only on ``(config, start_ns, count)``.
+    depends only on ``(config, start_ns, count)`` and equals the windows of
+    `iter_bar_windows` put together.
 
     Parameters
     ----------
@@ -153,42 +156,115 @@ def generate_bars(config: SyntheticMarketConfig, start_ns: int, count: int) -> l
     >>> bool((aaa.high >= aaa.close).all() and (aaa.low <= aaa.open).all())
     True
     """
+    windows = list(iter_bar_windows(config, start_ns, count))
+    if len(windows) == 1:
+        return windows[0]
+    if not windows:
+        empty_ts = np.empty(0, dtype=np.int64)
+        empty = np.empty(0, dtype=np.float64)
+        return [
+            BarArrays(iid, empty_ts, empty, empty, empty, empty, empty)
+            for iid in config.instrument_ids()
+        ]
+    ts = np.concatenate([w[0].ts for w in windows])
+    ts.flags.writeable = False  # shared by every symbol's BarArrays
+    result = []
+    for i, instrument_id in enumerate(config.instrument_ids()):
+        parts = [w[i] for w in windows]
+        result.append(
+            BarArrays(
+                instrument_id,
+                ts,
+                np.concatenate([p.open for p in parts]),
+                np.concatenate([p.high for p in parts]),
+                np.concatenate([p.low for p in parts]),
+                np.concatenate([p.close for p in parts]),
+                np.concatenate([p.volume for p in parts]),
+            )
+        )
+    return result
+
+
+BAR_WINDOW = 8_192
+"""Bars per symbol in one window of `iter_bar_windows` (fixed, so the data never depends on
+how it is consumed)."""
+
+
+def iter_bar_windows(
+    config: SyntheticMarketConfig, start_ns: int, count: int
+) -> Iterator[list[BarArrays]]:
+    """Yield the bars of `generate_bars` in consecutive time windows of `BAR_WINDOW` bars per
+    symbol, carrying each symbol's state across windows: memory stays bounded however many
+    bars are asked for.
+
+    Raises
+    ------
+    ValueError
+        If ``count`` is negative.
+    """
     if count < 0:
         raise ValueError(f"count: expected >= 0, was {count}")
     interval_ns = config.bar_interval_seconds * _NS_PER_SECOND
-    ts = start_ns + interval_ns * np.arange(1, count + 1, dtype=np.int64)
-    ts.flags.writeable = False  # shared by every symbol's BarArrays
     years = config.bar_interval_seconds / SECONDS_PER_YEAR
     sigma = config.annual_volatility * math.sqrt(years)
     drift = (config.annual_drift - 0.5 * config.annual_volatility**2) * years
     rho = config.correlation
+    persistence = 1.0 - config.mean_reversion
     tick, decimals = config.tick_size, _decimals(config.tick_size)
-    common = _generator(config.seed, _BARS_COMMON).standard_normal(count)
-    result = []
-    for symbol, instrument_id in zip(config.symbols, config.instrument_ids(), strict=True):
-        rng = _generator(config.seed, _BARS_SYMBOL, symbol)
-        shocks = math.sqrt(rho) * common + math.sqrt(1.0 - rho) * rng.standard_normal(count)
-        x = _autoregress(drift + sigma * shocks, 1.0 - config.mean_reversion)
-        x_open = np.concatenate(([0.0], x[:-1]))
-        move = x - x_open
-        # Extremes of a Brownian bridge from 0 to `move` with variance sigma**2, by inversion
-        # of P(max >= m) = exp(-2 m (m - move) / sigma**2); 1 - random() lies in (0, 1].
-        spread_up = np.sqrt(move * move - 2.0 * sigma**2 * np.log(1.0 - rng.random(count)))
-        spread_down = np.sqrt(move * move - 2.0 * sigma**2 * np.log(1.0 - rng.random(count)))
-        p0 = config.initial_price(symbol)
-        close = _round_to_tick(p0 * np.exp(x), tick, decimals)
-        first_open = _round_to_tick(np.array([p0]), tick, decimals)
-        open_ = np.concatenate((first_open, close[:-1]))[:count]
-        high = _round_to_tick(p0 * np.exp(x_open + 0.5 * (move + spread_up)), tick, decimals)
-        low = _round_to_tick(p0 * np.exp(x_open + 0.5 * (move - spread_down)), tick, decimals)
-        high = np.maximum(high, np.maximum(open_, close))
-        low = np.minimum(low, np.minimum(open_, close))
-        size = np.exp(0.5 * rng.standard_normal(count) - 0.125) * (0.6 + 0.5 * np.abs(shocks))
-        volume = config.base_volume * size
-        if config.base_volume >= 10:
-            volume = np.maximum(np.round(volume), 1.0)
-        result.append(BarArrays(instrument_id, ts, open_, high, low, close, volume))
-    return result
+    common_rng = _generator(config.seed, _BARS_COMMON)
+    symbols = [
+        _SymbolBarState(
+            symbol=symbol,
+            instrument_id=instrument_id,
+            rng=_generator(config.seed, _BARS_SYMBOL, symbol),
+            p0=config.initial_price(symbol),
+            previous_close=_round_to_tick(np.array([config.initial_price(symbol)]), tick, decimals),
+        )
+        for symbol, instrument_id in zip(config.symbols, config.instrument_ids(), strict=True)
+    ]
+    for offset in range(0, count, BAR_WINDOW):
+        n = min(BAR_WINDOW, count - offset)
+        ts = start_ns + interval_ns * np.arange(offset + 1, offset + n + 1, dtype=np.int64)
+        ts.flags.writeable = False  # shared by every symbol's BarArrays
+        common = common_rng.standard_normal(n)
+        window = []
+        for state in symbols:
+            rng = state.rng
+            shocks = math.sqrt(rho) * common + math.sqrt(1.0 - rho) * rng.standard_normal(n)
+            x = _autoregress(drift + sigma * shocks, persistence)
+            if state.x_last != 0.0:
+                x = x + state.x_last * persistence ** np.arange(1, n + 1, dtype=np.float64)
+            x_open = np.concatenate(([state.x_last], x[:-1]))
+            move = x - x_open
+            # Extremes of a Brownian bridge from 0 to `move` with variance sigma**2, by
+            # inversion of P(max >= m) = exp(-2 m (m - move) / sigma**2); 1 - random() is in (0, 1].
+            spread_up = np.sqrt(move * move - 2.0 * sigma**2 * np.log(1.0 - rng.random(n)))
+            spread_down = np.sqrt(move * move - 2.0 * sigma**2 * np.log(1.0 - rng.random(n)))
+            p0 = state.p0
+            close = _round_to_tick(p0 * np.exp(x), tick, decimals)
+            open_ = np.concatenate((state.previous_close, close[:-1]))[:n]
+            high = _round_to_tick(p0 * np.exp(x_open + 0.5 * (move + spread_up)), tick, decimals)
+            low = _round_to_tick(p0 * np.exp(x_open + 0.5 * (move - spread_down)), tick, decimals)
+            high = np.maximum(high, np.maximum(open_, close))
+            low = np.minimum(low, np.minimum(open_, close))
+            size = np.exp(0.5 * rng.standard_normal(n) - 0.125) * (0.6 + 0.5 * np.abs(shocks))
+            volume = config.base_volume * size
+            if config.base_volume >= 10:
+                volume = np.maximum(np.round(volume), 1.0)
+            window.append(BarArrays(state.instrument_id, ts, open_, high, low, close, volume))
+            state.x_last = float(x[-1])
+            state.previous_close = close[-1:]
+        yield window
+
+
+@dataclass(slots=True, kw_only=True)
+class _SymbolBarState:
+    symbol: str
+    instrument_id: InstrumentId
+    rng: np.random.Generator
+    p0: float
+    previous_close: npt.NDArray[np.float64]
+    x_last: float = 0.0
 
 
 class SyntheticQuoteStream:

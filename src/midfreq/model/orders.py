@@ -87,6 +87,7 @@ class Order:
         "price",
         "quantity",
         "reduce_only",
+        "sequence",
         "side",
         "size_precision",
         "status",
@@ -117,6 +118,7 @@ class Order:
         self.ts_init = init.ts_init
         self.ts_last = init.ts_event
         self.size_precision = size_precision
+        self.sequence = 0  # creation order, assigned when the order is registered
         self.status = OrderStatus.INITIALIZED
         self.venue_order_id: VenueOrderId | None = None
         self.filled_qty = 0.0

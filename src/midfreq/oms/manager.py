@@ -54,7 +54,8 @@ class OrderManager:
     # ---- queries --------------------------------------------------------------------------
     def children_of(self, parent_id: ClientOrderId) -> list[Order]:
         """Child orders spawned for ``parent_id``, in creation order."""
-        return [self._cache.orders[c] for c in self._children.get(parent_id, [])]
+        orders = self._cache.orders
+        return [orders[c] for c in self._children.get(parent_id, []) if c in orders]
 
     # ---- intake ---------------------------------------------------------------------------
     def _register(self, order: Order) -> bool:

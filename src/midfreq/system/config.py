@@ -215,12 +215,18 @@ class BacktestDataConfig(ConfigModel):
 
 
 class BacktestSettings(ConfigModel):
-    """Period, data and output of a backtest."""
+    """Period, data and output of a backtest.
+
+    ``purge_closed_orders``: the kernel forgets orders once they closed and were recorded for
+    the results, so memory stays flat over millions of orders; set it to false if a strategy
+    looks up its old closed orders through the cache.
+    """
 
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     data: BacktestDataConfig = BacktestDataConfig()
     output_dir: str = "output/backtest"
+    purge_closed_orders: bool = True
 
     @field_validator("end_date")
     @classmethod

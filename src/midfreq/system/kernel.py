@@ -52,8 +52,11 @@ class KernelOrderRouter:
 class Kernel:
     """One trading kernel. Feed it data with `process_*`; read it through the views."""
 
-    def __init__(self, config: SystemConfig, clock: Clock) -> None:
+    def __init__(
+        self, config: SystemConfig, clock: Clock, *, purge_closed_orders: bool = False
+    ) -> None:
         self.config = config
+        self.purge_closed_orders = purge_closed_orders
         self.clock = clock
         self.bus = MessageBus()
         self.cache = Cache()
@@ -173,6 +176,8 @@ class Kernel:
             return
         if last is not None:
             self.portfolio.record_equity(last)
+            if self.purge_closed_orders and self.cache.has_purgeable_orders:
+                self.cache.purge_closed_orders()
         self._last_ts = ts
         clock = self.clock
         if self._simulated:
@@ -187,6 +192,8 @@ class Kernel:
         if ts != last:
             if self._simulated and last is not None and ts > last:
                 self.portfolio.record_equity(last)
+                if self.purge_closed_orders and self.cache.has_purgeable_orders:
+                    self.cache.purge_closed_orders()
                 self._last_ts = ts
                 clock = self.clock
                 due = clock._next_due
