@@ -46,14 +46,17 @@ def _config(symbols: list[str], strategy: str, settings: dict[str, object]) -> d
     }
 
 
-def run_case(case: str, bars: int, symbols: int) -> dict[str, object]:
+def run_case(
+    case: str, bars: int, symbols: int, fast: int, slow: int, threshold: float
+) -> dict[str, object]:
     """Run one case in this process and return its figures."""
     if case == "a":
         names = ["SYM0"]
-        config = _config(names, "momentum", {"fast_period": 10, "slow_period": 30})
+        config = _config(names, "momentum", {"fast_period": fast, "slow_period": slow})
     else:
         names = [f"SYM{i}" for i in range(symbols)]
-        config = _config(names, "mean_reversion", {"lookback_period": 20, "z_score_threshold": 2.0})
+        settings = {"lookback_period": 20, "z_score_threshold": threshold}
+        config = _config(names, "mean_reversion", settings)
     system_config = parse_system_config(config)
     windows = iter_bar_windows(system_config.synthetic_market(), START_NS, bars)
     engine = BacktestEngine(system_config)
@@ -63,6 +66,7 @@ def run_case(case: str, bars: int, symbols: int) -> dict[str, object]:
     total = result.bars_processed
     return {
         "case": case,
+        "parameters": f"MA {fast}/{slow}" if case == "a" else f"z {threshold}, lookback 20",
         "symbols": len(names),
         "bars": total,
         "run_seconds": round(run_s, 2),
@@ -79,14 +83,31 @@ def main() -> None:
     parser.add_argument("case", nargs="?", default="all", choices=["a", "b", "all"])
     parser.add_argument("--bars", type=int, help="bars per symbol (default 1e6 for a, 1e5 for b)")
     parser.add_argument("--symbols", type=int, default=100, help="symbols in case b")
+    parser.add_argument("--fast", type=int, default=10, help="case a: fast moving average")
+    parser.add_argument("--slow", type=int, default=30, help="case a: slow moving average")
+    parser.add_argument("--threshold", type=float, default=2.0, help="case b: entry z-score")
     parser.add_argument("--inline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inline:
         bars = args.bars or (1_000_000 if args.case == "a" else 100_000)
-        print(json.dumps(run_case(args.case, bars, args.symbols)))
+        figures = run_case(args.case, bars, args.symbols, args.fast, args.slow, args.threshold)
+        print(json.dumps(figures))
         return
     for case in ("a", "b") if args.case == "all" else (args.case,):
-        command = [sys.executable, __file__, case, "--inline", "--symbols", str(args.symbols)]
+        command = [
+            sys.executable,
+            __file__,
+            case,
+            "--inline",
+            "--symbols",
+            str(args.symbols),
+            "--fast",
+            str(args.fast),
+            "--slow",
+            str(args.slow),
+            "--threshold",
+            str(args.threshold),
+        ]
         if args.bars:
             command += ["--bars", str(args.bars)]
         subprocess.run(command, check=True)

@@ -26,6 +26,8 @@ class Cache:
         self.last_prices: dict[InstrumentId, float] = {}
         self.orders: dict[ClientOrderId, Order] = {}
         self.open_orders: dict[ClientOrderId, Order] = {}
+        # The same open orders by instrument, so per-instrument queries do not scan them all.
+        self._open_by_instrument: dict[InstrumentId, dict[ClientOrderId, Order]] = {}
         self.order_count = 0
         self._closed_since_purge: list[ClientOrderId] = []
 
@@ -71,14 +73,26 @@ class Cache:
         order.sequence = self.order_count
         self.orders[order.client_order_id] = order
         if order.is_open:
-            self.open_orders[order.client_order_id] = order
+            self._add_open(order)
 
     def update_order(self, order: Order) -> None:
         """Refresh the open-order index after ``order`` changed."""
         if order.is_open:
-            self.open_orders[order.client_order_id] = order
+            if order.client_order_id not in self.open_orders:
+                self._add_open(order)
         elif self.open_orders.pop(order.client_order_id, None) is not None:
+            by_instrument = self._open_by_instrument[order.instrument_id]
+            del by_instrument[order.client_order_id]
+            if not by_instrument:
+                del self._open_by_instrument[order.instrument_id]
             self._closed_since_purge.append(order.client_order_id)
+
+    def _add_open(self, order: Order) -> None:
+        self.open_orders[order.client_order_id] = order
+        by_instrument = self._open_by_instrument.get(order.instrument_id)
+        if by_instrument is None:
+            by_instrument = self._open_by_instrument[order.instrument_id] = {}
+        by_instrument[order.client_order_id] = order
 
     @property
     def has_purgeable_orders(self) -> bool:
@@ -105,18 +119,25 @@ class Cache:
         instrument_id: InstrumentId | None = None,
     ) -> list[Order]:
         """Open orders, optionally of one strategy and/or instrument, in creation order."""
+        if instrument_id is not None:
+            orders = self._open_by_instrument.get(instrument_id)
+            if orders is None:
+                return []
+            if strategy_id is None:
+                return list(orders.values())
+            return [o for o in orders.values() if o.strategy_id == strategy_id]
         return [
             o
             for o in self.open_orders.values()
-            if (strategy_id is None or o.strategy_id == strategy_id)
-            and (instrument_id is None or o.instrument_id == instrument_id)
+            if strategy_id is None or o.strategy_id == strategy_id
         ]
 
     def open_quantity(self, instrument_id: InstrumentId) -> tuple[float, float]:
         """Open (buy, sell) quantities still to fill for ``instrument_id``."""
         buy = sell = 0.0
-        for o in self.open_orders.values():
-            if o.instrument_id == instrument_id:
+        orders = self._open_by_instrument.get(instrument_id)
+        if orders:
+            for o in orders.values():
                 if o.side.sign > 0:
                     buy += o.leaves_qty
                 else:

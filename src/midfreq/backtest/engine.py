@@ -241,4 +241,7 @@ _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 def _merged(windows: Iterable[Sequence[BarArrays]]) -> Iterator[Bar]:
     for window in windows:
-        yield from merge_bars(window)
+        if len(window) == 1:  # one instrument: already in time order
+            yield from window[0].iter_bars()
+        else:
+            yield from merge_bars(window)

@@ -154,12 +154,11 @@ class Portfolio:
         net = self._net_quantity.get(iid, 0.0) + quantity_delta
         self._net_quantity[iid] = round(net, instrument.size_precision)
         units = self._exposure_units.get(iid, 0.0) + quantity_delta * instrument.multiplier
-        if self._net_quantity[iid] == 0 and all(
-            p.quantity_raw == 0 for (i, _), p in self.positions.items() if i == iid
-        ):
-            self._exposure_units.pop(iid, None)
-        else:
+        units = round(units, instrument.size_precision)
+        if units:
             self._exposure_units[iid] = units
+        else:  # flat, or strategies' positions offsetting: no net exposure to mark
+            self._exposure_units.pop(iid, None)
 
     def _track_trip(
         self,

@@ -137,6 +137,8 @@ class BaseStrategy:
     """
 
     name: ClassVar[str] = "base"
+    keeps_price_history: ClassVar[bool] = True
+    """Keep the last ``lookback_period`` prices per instrument for `calculate_z_score`."""
 
     def __init__(
         self,
@@ -169,7 +171,9 @@ class BaseStrategy:
             self.max_position_size = self._setting(
                 "max_position_size", None, _parse_float, "a number >= 0", lambda v: v >= 0
             )
-        self._history: dict[str, deque[float]] = {}
+        self._history: dict[InstrumentId, deque[float]] = {}
+        self._lookup: dict[str, InstrumentId] = {}
+        self._lookup_for: list[InstrumentId] | None = None
         self._wants_market_data = type(self).on_market_data is not BaseStrategy.on_market_data
         self.clock: Clock | None = None
         self.cache: CacheView | None = None
@@ -225,12 +229,17 @@ class BaseStrategy:
         wants_market_data = self._wants_market_data
         handlers: list[tuple[str, Callable[[Any], None]]] = []
         # Bars and quotes pass through the handlers that keep the price history, so that
-        # `calculate_z_score(bar)` works from `on_bar` as well as from `on_market_data`.
+        # `calculate_z_score(bar)` works from `on_bar` as well as from `on_market_data`;
+        # strategies that keep their own indicators opt out (`keeps_price_history = False`)
+        # and get their hooks called directly.
+        direct = not self.keeps_price_history and not wants_market_data
         for iid in self.instrument_ids:
             if cls.on_bar is not BaseStrategy.on_bar or wants_market_data:
-                handlers.append((f"data.bars.{iid}", self._handle_bar))
+                bar_handler = self.on_bar if direct else self._handle_bar
+                handlers.append((f"data.bars.{iid}", bar_handler))
             if cls.on_quote is not BaseStrategy.on_quote or wants_market_data:
-                handlers.append((f"data.quotes.{iid}", self._handle_quote))
+                quote_handler = self.on_quote if direct else self._handle_quote
+                handlers.append((f"data.quotes.{iid}", quote_handler))
             if cls.on_trade is not BaseStrategy.on_trade:
                 handlers.append((f"data.trades.{iid}", self._handle_trade))
         if (
@@ -286,9 +295,9 @@ class BaseStrategy:
         run_hook(self.on_order_event(event), f"{self.strategy_id}.on_order_event")
 
     def _remember(self, iid: InstrumentId, price: float) -> None:
-        history = self._history.get(iid.symbol)
+        history = self._history.get(iid)
         if history is None:
-            history = self._history[iid.symbol] = deque(maxlen=max(self.lookback, 2))
+            history = self._history[iid] = deque(maxlen=max(self.lookback, 2))
         history.append(price)
 
     # ---- hooks ---------------------------------------------------------------------------------
@@ -322,10 +331,16 @@ class BaseStrategy:
     # ---- helpers -------------------------------------------------------------------------------
     def instrument_id(self, symbol: str | InstrumentId) -> InstrumentId:
         """Resolve ``AAPL`` or ``AAPL.SIM`` to one of this strategy's instruments."""
+        if self._lookup_for is not self.instrument_ids:  # built again if the list is replaced
+            self._lookup = {}
+            for iid in self.instrument_ids:
+                self._lookup[str(iid)] = iid
+                self._lookup.setdefault(iid.symbol, iid)
+            self._lookup_for = self.instrument_ids
+        found = self._lookup.get(symbol)
+        if found is not None:
+            return found
         text = str(symbol)
-        for iid in self.instrument_ids:
-            if text in (iid, iid.symbol):
-                return iid
         if "." in text:
             return InstrumentId(text)
         venue = str(self.config.get("venue", "SIM"))
@@ -349,7 +364,7 @@ class BaseStrategy:
         """
         if isinstance(data, Bar | QuoteTick):
             values: list[float] | tuple[float, ...] = tuple(
-                self._history.get(data.instrument_id.symbol, ())
+                self._history.get(data.instrument_id, ())
             )
             if len(values) < self.lookback:
                 return 0.0

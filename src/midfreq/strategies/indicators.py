@@ -75,46 +75,50 @@ class ExponentialMovingAverage:
 class RollingZScore:
     """Z-score of the latest value against the last ``period`` values (sample std, ddof=1)."""
 
-    __slots__ = ("_sum", "_sumsq", "_updates", "_window", "period", "value")
+    __slots__ = ("_count", "_since_resum", "_sum", "_sumsq", "_window", "period", "value")
 
     def __init__(self, period: int) -> None:
         if not isinstance(period, int) or period < 2:
             raise ValueError(f"period: expected an integer >= 2, was {period!r}")
         self.period = period
-        self._window: deque[float] = deque()
+        self._window: deque[float] = deque(maxlen=period)
+        self._count = 0
         self._sum = 0.0
         self._sumsq = 0.0
-        self._updates = 0
+        self._since_resum = 0
         self.value = math.nan
 
     @property
     def is_ready(self) -> bool:
         """Whether ``period`` values have been seen."""
-        return len(self._window) == self.period
+        return self._count == self.period
 
     @property
     def mean(self) -> float:
         """Mean of the window."""
-        return self._sum / len(self._window) if self._window else math.nan
+        return self._sum / self._count if self._count else math.nan
 
     def update(self, value: float) -> float:
         """Add a value; return its z-score (nan until ready or when the window is flat)."""
         window = self._window
-        window.append(value)
-        self._sum += value
-        self._sumsq += value * value
-        if len(window) > self.period:
-            old = window.popleft()
-            self._sum -= old
-            self._sumsq -= old * old
-        self._updates += 1
-        if self._updates % 10_000 == 0:
+        n = self._count
+        if n == self.period:
+            old = window[0]
+            self._sum += value - old
+            self._sumsq += value * value - old * old
+        else:
+            self._sum += value
+            self._sumsq += value * value
+            n = self._count = n + 1
+        window.append(value)  # the deque's maxlen drops the oldest value
+        self._since_resum += 1
+        if self._since_resum == 10_000:  # bound floating-point drift of the running sums
+            self._since_resum = 0
             self._sum = math.fsum(window)
             self._sumsq = math.fsum(v * v for v in window)
-        n = len(window)
         if n < self.period:
             self.value = math.nan
-            return self.value
+            return math.nan
         mean = self._sum / n
         variance = (self._sumsq - n * mean * mean) / (n - 1)
         if variance <= 1e-12 * max(1.0, mean * mean):

@@ -22,6 +22,7 @@ class MeanReversionStrategy(BaseStrategy):
     """
 
     name = "mean_reversion"
+    keeps_price_history = False  # its RollingZScore holds what it needs
 
     def __init__(
         self,

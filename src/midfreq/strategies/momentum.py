@@ -21,6 +21,7 @@ class MomentumStrategy(BaseStrategy):
     """
 
     name = "momentum"
+    keeps_price_history = False  # its moving averages hold what it needs
 
     def __init__(
         self,

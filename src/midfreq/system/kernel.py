@@ -204,7 +204,7 @@ class Kernel:
             else:
                 self._advance(ts)
         venue = self.venue
-        if venue._by_id or venue._inflight:
+        if venue._inflight or bar.instrument_id in venue._working:
             venue.on_bar(bar)
         self.data_engine.process_bar(bar)
         if venue._inflight:

@@ -24,6 +24,7 @@ from midfreq.data.synthetic import SyntheticQuoteStream
 from midfreq.infra.logging import configure_logging, get_logger
 from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
 from midfreq.system.config import SystemConfig, load_system_config
+from midfreq.system.event_log import EventLogger
 from midfreq.system.kernel import Kernel
 
 MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot
@@ -133,6 +134,7 @@ class TradingSystem:
                 backup_count=config.logging.backup_count,
             )
         kernel = Kernel(config, self.clock)
+        EventLogger(kernel.bus)
         kernel.add_configured_strategies()
         self.kernel = kernel
         if self.data_client is None:
