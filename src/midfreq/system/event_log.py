@@ -56,7 +56,7 @@ class EventLogger:
         """Log an event the OMS refused (it broke an order's invariants)."""
         self._log.error(
             "order event refused",
-            event=type(refused.event).__name__,
+            event_type=type(refused.event).__name__,
             client_order_id=str(refused.event.client_order_id),
             status=refused.status,
             reason=refused.reason,

@@ -50,3 +50,30 @@ def test_fills_denials_and_state_changes_are_logged(tmp_path) -> None:
     assert by_event["order filled"]["quantity"] == 100.0
     assert by_event["order filled"]["price"] == 10.0
     assert by_event["trading state changed"]["state"] == "HALTED"
+
+
+def test_refused_events_are_logged_as_errors(tmp_path) -> None:
+    from midfreq.model.events import OrderAccepted
+    from midfreq.model.identifiers import ClientOrderId, StrategyId, VenueOrderId
+
+    log_file = tmp_path / "refused.log"
+    configure_logging("INFO", console=False, file_path=log_file)
+    config = parse_system_config({"data_feed": {"symbols": ["AAA"]}, "logging": {"file": None}})
+    kernel = Kernel(config, SimulatedClock(0))
+    EventLogger(kernel.bus)
+    kernel.oms.process(
+        OrderAccepted(
+            client_order_id=ClientOrderId("nope-1"),
+            strategy_id=StrategyId("s-1"),
+            instrument_id=AAA,
+            venue_order_id=VenueOrderId("V-1"),
+            ts_event=1,
+            ts_init=1,
+        )
+    )
+    configure_logging("INFO", console=False)
+    record = json.loads(log_file.read_text().splitlines()[-1])
+    assert record["event"] == "order event refused"
+    assert record["level"] == "error"
+    assert record["event_type"] == "OrderAccepted"
+    assert record["client_order_id"] == "nope-1"
