@@ -55,7 +55,20 @@ class Instrument:
                 f"{self.id}: tick_size and lot_size: expected > 0, was {self.tick_size} and "
                 f"{self.lot_size}"
             )
-        if not isinstance(self.multiplier, int) or self.multiplier <= 0:
+        for name, step, precision in (
+            ("tick_size", self.tick_size, self.price_precision),
+            ("lot_size", self.lot_size, self.size_precision),
+        ):
+            if round(step, precision) != step:
+                raise ValueError(
+                    f"{self.id}: {name}: expected a step representable with {precision} "
+                    f"decimals, was {step}"
+                )
+        if (
+            not isinstance(self.multiplier, int)
+            or isinstance(self.multiplier, bool)
+            or self.multiplier <= 0
+        ):
             raise ValueError(
                 f"{self.id}: multiplier: expected a positive integer, was {self.multiplier!r}"
             )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from midfreq.core.clock import NANOS_PER_SECOND
 from midfreq.core.errors import ConfigError
@@ -249,7 +249,12 @@ class SystemConfig(ConfigModel):
     venue: SimulatedVenueConfig = SimulatedVenueConfig()
     logging: LoggingConfig = LoggingConfig()
     backtest: BacktestSettings = BacktestSettings()
-    source: str | None = Field(default=None, exclude=True)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file this config was read from, for error messages."""
+        return self._source
 
     def instrument_list(self) -> list[Instrument]:
         """Configured instruments, plus an equity for every feed symbol not configured."""
@@ -280,7 +285,21 @@ class SystemConfig(ConfigModel):
 
 def parse_system_config(data: dict[str, Any], source: str | None = None) -> SystemConfig:
     """Validate a config mapping (already read and environment-substituted)."""
-    config = parse_model(SystemConfig, {**data, "source": source}, source)
+    config = parse_model(SystemConfig, data, source)
+    config._source = source
+    synthetic = config.data_feed.synthetic
+    for key, instead in (
+        ("symbols", "data_feed.symbols"),
+        ("venue", "data_feed.venue"),
+        ("bar_interval_seconds", "backtest.data.bar_interval_seconds"),
+    ):
+        if key in synthetic:
+            raise ConfigError(
+                f"data_feed.synthetic.{key}",
+                synthetic[key],
+                f"no value here (set {instead})",
+                source,
+            )
     for name, settings in config.strategies.items():
         if not isinstance(settings, dict):
             raise ConfigError(f"strategies.{name}", settings, "a mapping of settings", source)

@@ -223,3 +223,20 @@ def test_instruments_are_immutable_and_hashable(aapl: Instrument) -> None:
 
 def test_option_is_distinct_type() -> None:
     assert isinstance(stubs.option_instrument(), Option)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"tick_size": 0.001, "price_precision": 2}, "tick_size"),
+        ({"lot_size": 0.5, "size_precision": 0}, "lot_size"),
+    ],
+)
+def test_steps_must_be_representable_at_their_precision(kwargs, field) -> None:
+    with pytest.raises(ValueError, match=field):
+        equity("AAA", **kwargs)
+
+
+def test_boolean_multiplier_is_refused() -> None:
+    with pytest.raises(ValueError, match="multiplier"):
+        equity("AAA", multiplier=True)

@@ -444,3 +444,27 @@ def test_enabled_strategies_skip_those_disabled():
         {"strategies": {"a": {"enabled": False}, "b": {"enabled": True}, "c": {}}}
     )
     assert list(config.enabled_strategies()) == ["b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "instead"),
+    [
+        ("symbols", ["ZZZ"], "data_feed.symbols"),
+        ("venue", "XNAS", "data_feed.venue"),
+        ("bar_interval_seconds", 300, "backtest.data.bar_interval_seconds"),
+    ],
+)
+def test_synthetic_settings_that_belong_elsewhere_are_refused(key, value, instead) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_system_config({"data_feed": {"synthetic": {key: value}}}, "x.yaml")
+    assert info.value.field == f"data_feed.synthetic.{key}"
+    assert instead in info.value.expected
+    assert info.value.source == "x.yaml"
+
+
+def test_source_is_not_a_settable_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_system_config({"source": "evil.yaml"}, "x.yaml")
+    assert info.value.field == "source"
+    assert "source" not in info.value.expected.split(": ", 1)[1].split(", ")
+    assert parse_system_config({}, "real.yaml").source == "real.yaml"
