@@ -12,7 +12,13 @@ from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock
 from midfreq.core.errors import ConfigError
 from midfreq.model.commands import CancelOrder
-from midfreq.model.events import OrderEvent, OrderPendingCancel, OrderRejected, OrderSubmitted
+from midfreq.model.events import (
+    OrderEvent,
+    OrderPendingCancel,
+    OrderRejected,
+    OrderSubmitted,
+    order_event,
+)
 from midfreq.model.identifiers import Venue
 from midfreq.model.orders import Order
 
@@ -72,26 +78,13 @@ class ExecutionEngine:
         client = self._clients.get(venue)  # type: ignore[call-overload]
         if client is None:
             self.process_report(
-                OrderRejected(
-                    client_order_id=order.client_order_id,
-                    strategy_id=order.strategy_id,
-                    instrument_id=order.instrument_id,
-                    reason=f"no execution client for venue {venue}",
-                    ts_event=now,
-                    ts_init=now,
+                order_event(
+                    OrderRejected, order, now, reason=f"no execution client for venue {venue}"
                 )
             )
             return
         self.submitted_count += 1
-        self.process_report(
-            OrderSubmitted(
-                client_order_id=order.client_order_id,
-                strategy_id=order.strategy_id,
-                instrument_id=order.instrument_id,
-                ts_event=now,
-                ts_init=now,
-            )
-        )
+        self.process_report(order_event(OrderSubmitted, order, now))
         client.submit_order(order)
 
     def cancel(self, command: CancelOrder) -> None:
@@ -100,15 +93,7 @@ class ExecutionEngine:
         if client is None:
             return
         now = self._clock.timestamp_ns()
-        self.process_report(
-            OrderPendingCancel(
-                client_order_id=command.client_order_id,
-                strategy_id=command.strategy_id,
-                instrument_id=command.instrument_id,
-                ts_event=now,
-                ts_init=now,
-            )
-        )
+        self.process_report(order_event(OrderPendingCancel, command, now))
         client.cancel_order(command)
 
     def process_report(self, event: OrderEvent) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol, TypeVar
+
 import msgspec
 
 from midfreq.model.enums import (
@@ -109,6 +111,44 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True):
     last_px: float
     commission: float
     liquidity_side: LiquiditySide = LiquiditySide.TAKER
+
+
+E = TypeVar("E", bound=OrderEvent)
+
+
+class OrderReference(Protocol):
+    """Anything naming an order: an `Order`, a `CancelOrder` command, another event."""
+
+    @property
+    def client_order_id(self) -> ClientOrderId: ...
+
+    @property
+    def strategy_id(self) -> StrategyId: ...
+
+    @property
+    def instrument_id(self) -> InstrumentId: ...
+
+
+def order_event(kind: type[E], about: OrderReference, ts: int, **fields: Any) -> E:
+    """Build an event of ``kind`` for the order ``about`` names, happening and seen at ``ts``.
+
+    Example
+    -------
+    >>> from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId
+    >>> accepted = OrderSubmitted(client_order_id=ClientOrderId("O-1"),
+    ...     strategy_id=StrategyId("s-1"), instrument_id=InstrumentId("AAA.SIM"),
+    ...     ts_event=1, ts_init=1)
+    >>> order_event(OrderCanceled, accepted, 5).ts_event
+    5
+    """
+    return kind(
+        client_order_id=about.client_order_id,
+        strategy_id=about.strategy_id,
+        instrument_id=about.instrument_id,
+        ts_event=ts,
+        ts_init=ts,
+        **fields,
+    )
 
 
 class TradingStateChanged(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,6 +22,7 @@ from midfreq.model.events import (
     OrderDenied,
     OrderEvent,
     OrderEventRefused,
+    order_event,
 )
 from midfreq.model.identifiers import ClientOrderId
 from midfreq.model.orders import Order
@@ -84,15 +85,7 @@ class OrderManager:
         the original order is untouched.
         """
         now = self._clock.timestamp_ns()
-        event = OrderDenied(
-            client_order_id=order.client_order_id,
-            strategy_id=order.strategy_id,
-            instrument_id=order.instrument_id,
-            code=code,
-            reason=reason,
-            ts_event=now,
-            ts_init=now,
-        )
+        event = order_event(OrderDenied, order, now, code=code, reason=reason)
         existing = self._cache.orders.get(order.client_order_id)
         if existing is not None:
             # A copy takes the denial; the registered order (even if resubmitted) is untouched.
@@ -140,13 +133,8 @@ class OrderManager:
                 now = self._clock.timestamp_ns()
                 self._bus.publish(
                     order_events_topic(order.strategy_id),
-                    OrderCancelRejected(
-                        client_order_id=order.client_order_id,
-                        strategy_id=order.strategy_id,
-                        instrument_id=order.instrument_id,
-                        reason=f"order is {order.status.value}",
-                        ts_event=now,
-                        ts_init=now,
+                    order_event(
+                        OrderCancelRejected, order, now, reason=f"order is {order.status.value}"
                     ),
                 )
             return

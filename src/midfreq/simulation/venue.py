@@ -31,6 +31,7 @@ from midfreq.model.events import (
     OrderFilled,
     OrderRejected,
     OrderTriggered,
+    order_event,
 )
 from midfreq.model.identifiers import InstrumentId, TradeId, Venue, VenueOrderId
 from midfreq.model.instruments import Instrument
@@ -206,7 +207,7 @@ class SimulatedVenue:
     def _accept(self, order: Order, ts: int) -> _Working | None:
         instrument = self._cache.instruments.get(order.instrument_id)
         if instrument is None:
-            self._emit(self._event(OrderRejected, order, ts, reason="unknown instrument"))
+            self._emit(order_event(OrderRejected, order, ts, reason="unknown instrument"))
             return None
         self._seq += 1
         expire_ns = order.expire_time_ns
@@ -215,16 +216,7 @@ class SimulatedVenue:
         working = _Working(order, instrument, self._seq, expire_ns)
         self._working.setdefault(order.instrument_id, []).append(working)
         self._by_id[order.client_order_id] = working
-        self._emit(
-            OrderAccepted(
-                client_order_id=order.client_order_id,
-                strategy_id=order.strategy_id,
-                instrument_id=order.instrument_id,
-                venue_order_id=working.venue_order_id,
-                ts_event=ts,
-                ts_init=ts,
-            )
-        )
+        self._emit(order_event(OrderAccepted, order, ts, venue_order_id=working.venue_order_id))
         return working
 
     def _match_on_arrival(self, working: _Working, now_ns: int) -> None:
@@ -267,10 +259,10 @@ class SimulatedVenue:
         if working is None:
             order = self._cache.orders.get(command.client_order_id)
             if order is not None:
-                self._emit(self._event(OrderCancelRejected, order, ts, reason="order not working"))
+                self._emit(order_event(OrderCancelRejected, order, ts, reason="order not working"))
             return
         self._remove(working)
-        self._emit(self._event(OrderCanceled, working.order, ts))
+        self._emit(order_event(OrderCanceled, working.order, ts))
 
     # ---- expiry -----------------------------------------------------------------------------
     def _next_midnight(self, ts: int) -> int:
@@ -290,7 +282,7 @@ class SimulatedVenue:
                 continue
             if now_ns > expire_ns or (now_ns == expire_ns and not bar_close):
                 self._remove(working)
-                event = self._event(OrderExpired, working.order, expire_ns)
+                event = order_event(OrderExpired, working.order, expire_ns)
                 self._emit(msgspec.structs.replace(event, ts_init=now_ns))
 
     # ---- matching: bars -----------------------------------------------------------------------
@@ -350,7 +342,7 @@ class SimulatedVenue:
             if hit:
                 at = point if i == 0 else trigger
                 w.triggered = True
-                self._emit(self._event(OrderTriggered, order, ts))
+                self._emit(order_event(OrderTriggered, order, ts))
                 del start
                 rest = (at, *path[i + 1 :])
                 return _limit_on_path(buy, limit, rest), LiquiditySide.TAKER
@@ -381,7 +373,7 @@ class SimulatedVenue:
                     self._fill_all(w, touch, ts, LiquiditySide.TAKER, slip=True)
                     continue
                 w.triggered = True
-                self._emit(self._event(OrderTriggered, order, ts))
+                self._emit(order_event(OrderTriggered, order, ts))
                 resting_now = False
             else:
                 resting_now = resting and w.first_pass_done
@@ -416,7 +408,7 @@ class SimulatedVenue:
                     self._fill_all(w, price, ts, LiquiditySide.TAKER, slip=True)
                     continue
                 w.triggered = True
-                self._emit(self._event(OrderTriggered, order, ts))
+                self._emit(order_event(OrderTriggered, order, ts))
                 continue
             if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
                 limit = order.price
@@ -458,10 +450,10 @@ class SimulatedVenue:
         self._trade_seq += 1
         self.fill_count += 1
         self._emit(
-            OrderFilled(
-                client_order_id=order.client_order_id,
-                strategy_id=order.strategy_id,
-                instrument_id=order.instrument_id,
+            order_event(
+                OrderFilled,
+                order,
+                ts,
                 venue_order_id=w.venue_order_id,
                 trade_id=TradeId(f"{self.venue}-T{self._trade_seq}"),
                 side=order.side,
@@ -469,8 +461,6 @@ class SimulatedVenue:
                 last_px=price,
                 commission=self._commission(w, qty, price),
                 liquidity_side=liquidity,
-                ts_event=ts,
-                ts_init=ts,
             )
         )
 
@@ -493,7 +483,7 @@ class SimulatedVenue:
                 w.order.client_order_id in self._by_id
             ):
                 self._remove(w)
-                self._emit(self._event(OrderCanceled, w.order, ts))
+                self._emit(order_event(OrderCanceled, w.order, ts))
 
     def _remove(self, w: _Working) -> None:
         self._by_id.pop(w.order.client_order_id, None)
@@ -502,17 +492,6 @@ class SimulatedVenue:
             working.remove(w)
             if not working:
                 del self._working[w.order.instrument_id]
-
-    @staticmethod
-    def _event(kind: type[Any], order: Order, ts: int, **fields: Any) -> Any:
-        return kind(
-            client_order_id=order.client_order_id,
-            strategy_id=order.strategy_id,
-            instrument_id=order.instrument_id,
-            ts_event=ts,
-            ts_init=ts,
-            **fields,
-        )
 
     def open_order_count(self) -> int:
         """Orders working at the venue."""
