@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
+import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from midfreq import __version__
 from midfreq.core.errors import UserError
@@ -53,7 +56,66 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("strategies", help="list the built-in strategies")
+    _data_parser(commands)
     return parser
+
+
+def _data_parser(commands: Any) -> None:
+    data = commands.add_parser(
+        "data", help="import, list, show and generate market data in the catalog"
+    )
+    data.add_argument(
+        "--catalog",
+        default=os.environ.get("MIDFREQ_CATALOG", "catalog"),
+        help="catalog folder (default: $MIDFREQ_CATALOG or ./catalog)",
+    )
+    actions = data.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    imp = actions.add_parser(
+        "import", help="import a CSV or Parquet file of bars, quotes or trades"
+    )
+    imp.add_argument("path", help="the file (.csv, .csv.gz, .parquet)")
+    imp.add_argument("--symbol", required=True, help="symbol, e.g. AAPL (or AAPL.XNAS)")
+    imp.add_argument("--venue", default="SIM", help="venue when --symbol has none (default SIM)")
+    imp.add_argument(
+        "--type", dest="data_type", choices=["bars", "quotes", "trades"], default="bars"
+    )
+    imp.add_argument(
+        "--asset-class",
+        default="equity",
+        choices=["equity", "future", "option", "fx", "crypto"],
+    )
+    imp.add_argument("--tz", default="UTC", help="time zone of times without a UTC offset")
+    imp.add_argument(
+        "--columns",
+        help="field=column pairs for layouts not recognised, e.g. ts_event=Date,close='Adj Close'",
+    )
+    imp.add_argument("--on-error", choices=["stop", "skip"], default="stop")
+    imp.add_argument(
+        "--rejects", help="rejects file for --on-error skip (default: FILE.rejects.csv)"
+    )
+    imp.add_argument("--mode", choices=["append", "overwrite"], default="append")
+
+    actions.add_parser("list", help="what the catalog holds")
+
+    show = actions.add_parser("show", help="print a slice of one instrument's data")
+    show.add_argument("symbol")
+    show.add_argument("--venue", default="SIM")
+    show.add_argument(
+        "--type", dest="data_type", choices=["bars", "quotes", "trades"], default="bars"
+    )
+    show.add_argument("--start", help="first day YYYY-MM-DD")
+    show.add_argument("--end", help="last day YYYY-MM-DD")
+    show.add_argument("--rows", type=int, default=20, help="rows to print (default 20)")
+
+    gen = actions.add_parser("generate", help="write seeded synthetic bars into the catalog")
+    gen.add_argument("--symbols", required=True, help="comma-separated, e.g. AAA,BBB")
+    gen.add_argument("--start", required=True, help="first day YYYY-MM-DD")
+    gen.add_argument("--end", required=True, help="last day YYYY-MM-DD")
+    gen.add_argument("--interval", type=int, default=60, help="bar interval in seconds")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--venue", default="SIM")
+    gen.add_argument("--mode", choices=["append", "overwrite"], default="append")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backtest(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "data":
+            return _data(args)
         return _strategies()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -108,6 +172,169 @@ def _backtest(args: argparse.Namespace) -> int:
     if result.denials:
         print("denied orders: " + ", ".join(f"{k} {v}" for k, v in result.denials.items()))
     print(f"results written to {output}/ (orders, trades, round_trips, equity: .parquet and .csv)")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from midfreq.data.catalog import ParquetCatalog
+
+    catalog = ParquetCatalog(args.catalog)
+    if args.action == "import":
+        return _data_import(catalog, args)
+    if args.action == "list":
+        return _data_list(catalog)
+    if args.action == "show":
+        return _data_show(catalog, args)
+    return _data_generate(catalog, args)
+
+
+def _instrument(symbol: str, venue: str) -> Any:
+    from midfreq.model.identifiers import InstrumentId
+
+    try:
+        if "." in symbol:
+            return InstrumentId(symbol)
+        return InstrumentId.from_parts(symbol, venue)
+    except ValueError as exc:
+        raise UserError(f"--symbol: {exc}") from None
+
+
+def _columns(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    pairs = {}
+    for item in text.split(","):
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise UserError(f"--columns: expected field=column pairs, was {item!r}")
+        pairs[field.strip()] = column.strip().strip("'\"")
+    return pairs
+
+
+def _data_import(catalog: Any, args: argparse.Namespace) -> int:
+    from midfreq.data.importer import import_file
+
+    report = import_file(
+        catalog,
+        args.path,
+        _instrument(args.symbol, args.venue),
+        data_type=args.data_type,
+        tz=args.tz,
+        columns=_columns(args.columns),
+        on_error=args.on_error,
+        rejects_path=args.rejects,
+        mode=args.mode,
+        asset_class=args.asset_class,
+    )
+    span = ""
+    if report.first_ts is not None and report.last_ts is not None:
+        span = f" from {_iso(report.first_ts)} to {_iso(report.last_ts)}"
+    print(
+        f"imported {report.rows_written:,} of {report.rows_read:,} rows of {report.data_type} "
+        f"for {report.instrument_id}{span} into {catalog.root}/"
+    )
+    if report.rows_rejected:
+        print(f"skipped {report.rows_rejected:,} bad rows; see {report.rejects_path}")
+    return 0
+
+
+def _iso(ts: int) -> str:
+    import pandas as pd
+
+    return str(pd.Timestamp(ts, unit="ns", tz="UTC").isoformat())
+
+
+def _data_list(catalog: Any) -> int:
+    entries = catalog.entries()
+    if not entries:
+        print(f"the catalog at {catalog.root}/ is empty")
+        return 0
+    header = f"{'instrument':18} {'class':8} {'type':7} {'first':26} {'last':26} {'rows':>12}"
+    print(header)
+    for e in entries:
+        print(
+            f"{e.instrument_id:18} {e.asset_class or '-':8} {e.data_type:7} "
+            f"{_iso(e.first_ts):26} {_iso(e.last_ts):26} {e.rows:>12,}"
+        )
+    return 0
+
+
+def _day_range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    from midfreq.backtest.engine import parse_date
+
+    first = parse_date(start, "--start")
+    last = parse_date(end, "--end")
+    day = 86_400 * 10**9
+    start_ns = (
+        int(dt.datetime.combine(first, dt.time(), dt.UTC).timestamp()) * 10**9 if first else None
+    )
+    end_ns = (
+        int(dt.datetime.combine(last, dt.time(), dt.UTC).timestamp()) * 10**9 + day - 1
+        if last
+        else None
+    )
+    if start_ns is not None and end_ns is not None and end_ns < start_ns:
+        raise UserError(f"--end: expected a day on or after --start {start}, was {end}")
+    return start_ns, end_ns
+
+
+def _data_show(catalog: Any, args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    iid = _instrument(args.symbol, args.venue)
+    start_ns, end_ns = _day_range(args.start, args.end)
+    if not catalog.partitions(args.data_type, iid):
+        known = sorted(
+            {e.instrument_id for e in catalog.entries() if e.data_type == args.data_type}
+        )
+        raise UserError(
+            f"symbol: expected one of {', '.join(known) or 'nothing (the catalog is empty)'} "
+            f"for {args.data_type}, was {str(iid)!r}"
+        )
+    if args.rows <= 0:
+        raise UserError(f"--rows: expected a positive number, was {args.rows}")
+    shown: list[pd.DataFrame] = []
+    total = kept = 0
+    for frame in catalog.iter_frames(args.data_type, iid, start_ns, end_ns):
+        total += len(frame)
+        if kept < args.rows:
+            shown.append(frame)
+            kept += len(frame)
+    if not shown:
+        print(f"no {args.data_type} for {iid} in that range")
+        return 0
+    table = pd.concat(shown, ignore_index=True).head(args.rows)
+    table.insert(0, "time", pd.to_datetime(table["ts_event"], unit="ns", utc=True))
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.drop(columns="ts_event").to_string(index=False))
+    print(f"({len(table)} of {total:,} rows)")
+    return 0
+
+
+def _data_generate(catalog: Any, args: argparse.Namespace) -> int:
+    from midfreq.data.synthetic import SyntheticMarketConfig, iter_bar_windows
+
+    symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
+    if not symbols:
+        raise UserError(f"--symbols: expected comma-separated symbols, was {args.symbols!r}")
+    if args.interval <= 0:
+        raise UserError(f"--interval: expected a positive number of seconds, was {args.interval}")
+    start_ns, end_ns = _day_range(args.start, args.end)
+    assert start_ns is not None and end_ns is not None
+    try:
+        market = SyntheticMarketConfig(
+            symbols=symbols, venue=args.venue, seed=args.seed, bar_interval_seconds=args.interval
+        )
+    except ValueError as exc:
+        raise UserError(f"--symbols/--venue/--seed: {exc}") from None
+    count = (end_ns + 1 - start_ns) // (args.interval * 10**9)
+    written = 0
+    for window in iter_bar_windows(market, start_ns, count):
+        for bars in window:
+            written += catalog.write_bars(bars, mode=args.mode)
+    for iid in market.instrument_ids():
+        catalog.set_asset_class(str(iid), "equity")
+    print(f"wrote {written:,} synthetic bars for {', '.join(symbols)} into {catalog.root}/")
     return 0
 
 

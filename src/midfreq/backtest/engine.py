@@ -15,6 +15,7 @@ from midfreq.backtest.results import BacktestResult
 from midfreq.core.clock import NANOS_PER_DAY, NANOS_PER_SECOND, SimulatedClock
 from midfreq.core.errors import ConfigError
 from midfreq.data.bars import BarArrays, merge_bars
+from midfreq.data.catalog import ParquetCatalog
 from midfreq.data.loaders import read_bars
 from midfreq.data.synthetic import iter_bar_windows
 from midfreq.model.data import Bar, QuoteTick, TradeTick
@@ -106,6 +107,8 @@ class BacktestEngine:
                 first = start_ns + 1 if start_ns is not None else None
                 streams.append(bars.slice_time(first, end_ns))
             return iter([streams])
+        if data.source == "catalog":
+            return self._catalog_windows(start_ns, end_ns)
         if start_ns is None or end_ns is None:
             raise ConfigError(
                 "backtest.start_date/end_date",
@@ -119,6 +122,24 @@ class BacktestEngine:
             update={"bar_interval_seconds": data.bar_interval_seconds}
         )
         return iter_bar_windows(market, start_ns, count)
+
+    def _catalog_windows(
+        self, start_ns: int | None, end_ns: int | None
+    ) -> Iterator[list[BarArrays]]:
+        catalog = ParquetCatalog(self.config.catalog.path)
+        venue = self.config.data_feed.venue
+        ids = [InstrumentId.from_parts(s, venue) for s in self.config.data_feed.symbols]
+        for iid in ids:
+            if not catalog.partitions("bars", iid):
+                raise ConfigError(
+                    "data_feed.symbols",
+                    str(iid),
+                    f"bars in the catalog at {catalog.root}/ (import them with "
+                    "`midfreq data import` or `midfreq data generate`)",
+                    self.config.source,
+                )
+        first = start_ns + 1 if start_ns is not None else None
+        return catalog.iter_bar_windows(ids, first, end_ns)
 
     def build_kernel(self, strategies: Sequence[str] | None, start_ns: int) -> Kernel:
         """A fresh kernel with a simulated clock at ``start_ns`` and the strategies added."""
