@@ -388,6 +388,9 @@ async def _run_until_stopped(system: object, duration: float | None) -> dict[str
                 await asyncio.wait_for(stop.wait(), timeout=interval)
             if deadline is not None and time.monotonic() >= deadline:
                 break
+            if system.feed_finished:
+                print("\nreplay finished", flush=True)
+                break
             now = time.monotonic()
             if tty:
                 print("\r" + system.status_line().ljust(120), end="", flush=True)

@@ -134,24 +134,54 @@ class InstrumentConfig(ConfigModel):
         return self.symbol[:3]
 
 
+class ReplayConfig(ConfigModel):
+    """A catalog range replayed as a live feed.
+
+    ``speed`` is how many seconds of market time pass per wall-clock second (1 = real time),
+    or ``max`` for as fast as possible.
+    """
+
+    start_date: dt.date
+    end_date: dt.date
+    speed: float | Literal["max"] = 1.0
+
+    @field_validator("speed")
+    @classmethod
+    def _positive(cls, value: float | str) -> float | str:
+        if value != "max" and not (isinstance(value, int | float) and value > 0):
+            raise ValueError("a positive number or 'max'")
+        return value
+
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, value: dt.date, info: Any) -> dt.date:
+        start = info.data.get("start_date")
+        if start is not None and value < start:
+            raise ValueError(f"a date on or after start_date {start}")
+        return value
+
+
 class DataFeedConfig(ConfigModel):
     """Where live market data comes from (paper trading) and which symbols to trade.
 
     Attributes
     ----------
-    provider : "synthetic"
-        The built-in simulated market. Vendor feeds arrive with the data-layer work.
+    provider : "synthetic" or "catalog"
+        The built-in simulated market in real time, or a catalog range replayed (``replay``).
     update_frequency : int
         Milliseconds between polls of the feed (and refreshes of the console status).
     synthetic : dict
         Settings of the synthetic market (see `SyntheticMarketConfig`), without ``symbols``.
+    replay : ReplayConfig
+        The range and speed of a catalog replay (``provider: catalog``).
     """
 
-    provider: Literal["synthetic"] = "synthetic"
+    provider: Literal["synthetic", "catalog"] = "synthetic"
     symbols: list[str] = Field(default_factory=lambda: ["AAPL", "MSFT", "GOOGL"], min_length=1)
     venue: str = "SIM"
     update_frequency: int = Field(default=1000, gt=0)
     synthetic: dict[str, Any] = Field(default_factory=dict)
+    replay: ReplayConfig | None = None
 
 
 class RiskManagementConfig(ConfigModel):
@@ -295,6 +325,10 @@ def parse_system_config(data: dict[str, Any], source: str | None = None) -> Syst
     """Validate a config mapping (already read and environment-substituted)."""
     config = parse_model(SystemConfig, data, source)
     config._source = source
+    if config.data_feed.provider == "catalog" and config.data_feed.replay is None:
+        raise ConfigError(
+            "data_feed.replay", None, "start_date, end_date and speed for provider catalog", source
+        )
     synthetic = config.data_feed.synthetic
     for key, instead in (
         ("symbols", "data_feed.symbols"),

@@ -14,15 +14,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import pandas as pd
+
 from midfreq.core.clock import Clock, LiveClock, SimulatedClock
-from midfreq.core.errors import InvariantViolation
+from midfreq.core.errors import ConfigError, InvariantViolation
+from midfreq.data.bars import BarArrays, merge_bars
+from midfreq.data.catalog import ParquetCatalog
 from midfreq.data.synthetic import SyntheticQuoteStream
 from midfreq.infra.logging import configure_logging, get_logger
 from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.identifiers import InstrumentId
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.event_log import EventLogger
 from midfreq.system.kernel import Kernel
@@ -73,6 +78,46 @@ class ReplayDataClient:
         for i in range(0, len(self._data), self._batch):
             yield self._data[i : i + self._batch]
             await asyncio.sleep(0)
+
+
+class CatalogReplayClient:
+    """Bars from the catalog replayed at ``speed`` times real time (or as fast as possible),
+    stamped with their own times: run it with a `SimulatedClock` so the kernel's time follows
+    the data."""
+
+    name = "catalog"
+
+    def __init__(self, windows: Iterable[Sequence[BarArrays]], speed: float | str) -> None:
+        self._windows = windows
+        self._speed = speed
+
+    async def stream(self) -> AsyncIterator[list[MarketData]]:
+        """Yield bars in time order, paced against the wall clock."""
+        loop = asyncio.get_running_loop()
+        wall_start: float | None = None
+        data_start = 0
+        for window in self._windows:
+            bars: list[MarketData] = list(merge_bars(window))
+            if self._speed == "max":
+                for i in range(0, len(bars), 1000):
+                    yield bars[i : i + 1000]
+                    await asyncio.sleep(0)
+                continue
+            speed = float(self._speed)
+            i = 0
+            while i < len(bars):
+                if wall_start is None:
+                    wall_start, data_start = loop.time(), bars[0].ts_event
+                due = wall_start + (bars[i].ts_event - data_start) / 1e9 / speed
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                now_data = data_start + int((loop.time() - wall_start) * speed * 1e9)
+                j = i
+                while j < len(bars) and bars[j].ts_event <= now_data:
+                    j += 1
+                yield bars[i : max(j, i + 1)]
+                i = max(j, i + 1)
 
 
 _END = object()
@@ -133,10 +178,18 @@ class TradingSystem:
                 max_bytes=config.logging.max_bytes,
                 backup_count=config.logging.backup_count,
             )
+        windows = None
+        if config.data_feed.provider == "catalog" and self.data_client is None:
+            windows, start_ns = self._replay_windows(config)
+            if isinstance(self.clock, LiveClock):
+                self.clock = SimulatedClock(start_ns)
         kernel = Kernel(config, self.clock)
         EventLogger(kernel.bus)
         kernel.add_configured_strategies()
         self.kernel = kernel
+        if windows is not None:
+            assert config.data_feed.replay is not None
+            self.data_client = CatalogReplayClient(windows, config.data_feed.replay.speed)
         if self.data_client is None:
             stream = SyntheticQuoteStream(config.synthetic_market(), self.clock.timestamp_ns())
             self.data_client = SyntheticLiveDataClient(
@@ -148,6 +201,31 @@ class TradingSystem:
             symbols=config.data_feed.symbols,
             data_feed=self.data_client.name,
         )
+
+    @staticmethod
+    def _replay_windows(config: SystemConfig) -> tuple[Iterator[list[BarArrays]], int]:
+        replay = config.data_feed.replay
+        assert replay is not None
+        catalog = ParquetCatalog(config.catalog.path)
+        venue = config.data_feed.venue
+        ids = [InstrumentId.from_parts(s, venue) for s in config.data_feed.symbols]
+        for iid in ids:
+            if not catalog.partitions("bars", iid):
+                raise ConfigError(
+                    "data_feed.symbols",
+                    str(iid),
+                    f"bars in the catalog at {catalog.root}/ to replay",
+                    config.source,
+                )
+        day = 86_400 * 10**9
+        start_ns = int(pd.Timestamp(replay.start_date, tz="UTC").value)
+        end_ns = int(pd.Timestamp(replay.end_date, tz="UTC").value) + day
+        return catalog.iter_bar_windows(ids, start_ns + 1, end_ns), start_ns
+
+    @property
+    def feed_finished(self) -> bool:
+        """Whether a finite feed (a replay) has delivered everything."""
+        return self._done.is_set()
 
     async def start(self) -> None:
         """Start strategies, the data feed and the kernel consumer."""
