@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from midfreq.core.errors import DataError
+from midfreq.model.book import OrderBook
 from midfreq.model.data import Bar, QuoteTick, TradeTick
 from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from midfreq.model.instruments import Instrument
@@ -24,6 +25,7 @@ class Cache:
         self.quotes: dict[InstrumentId, QuoteTick] = {}
         self.trades: dict[InstrumentId, TradeTick] = {}
         self.last_prices: dict[InstrumentId, float] = {}
+        self.books: dict[InstrumentId, OrderBook] = {}
         self.orders: dict[ClientOrderId, Order] = {}
         self.open_orders: dict[ClientOrderId, Order] = {}
         # The same open orders by instrument, so per-instrument queries do not scan them all.
@@ -65,6 +67,13 @@ class Cache:
     def last_price(self, instrument_id: InstrumentId) -> float | None:
         """Latest mid, trade or bar close, whichever came last; None before any data."""
         return self.last_prices.get(instrument_id)
+
+    def book(self, instrument_id: InstrumentId) -> OrderBook:
+        """The L2 book of ``instrument_id`` (created empty on first use)."""
+        book = self.books.get(instrument_id)
+        if book is None:
+            book = self.books[instrument_id] = OrderBook(instrument_id)
+        return book
 
     # ---- orders ---------------------------------------------------------------------------
     def add_order(self, order: Order) -> None:
@@ -172,6 +181,10 @@ class CacheView:
     def trade(self, instrument_id: InstrumentId) -> TradeTick | None:
         """Latest trade."""
         return self._cache.trades.get(instrument_id)
+
+    def book(self, instrument_id: InstrumentId) -> OrderBook | None:
+        """The L2 book, if any depth arrived (read it; do not apply updates to it)."""
+        return self._cache.books.get(instrument_id)
 
     def last_price(self, instrument_id: InstrumentId) -> float | None:
         """Latest price seen."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from midfreq.cache import Cache
 from midfreq.core.bus import MessageBus
-from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.infra.logging import get_logger
+from midfreq.model.book import BookError
+from midfreq.model.data import Bar, OrderBookDelta, OrderBookSnapshot, QuoteTick, TradeTick
 from midfreq.model.identifiers import InstrumentId
 
 
@@ -44,6 +46,8 @@ class DataEngine:
         self.quote_count = 0
         self.trade_count = 0
         self.book_count = 0
+        self.book_errors = 0
+        self._log = get_logger("data")
 
     def _topic(self, kind: type, instrument_id: str) -> str:
         key = (kind, instrument_id)
@@ -80,9 +84,35 @@ class DataEngine:
         self._bus.publish(self._topic(TradeTick, trade.instrument_id), trade)
 
     def process_book(self, book: OrderBookSnapshot) -> None:
-        """Publish an order book snapshot."""
+        """Replace the instrument's L2 book with a snapshot, then publish it."""
         self.book_count += 1
+        try:
+            self._cache.book(book.instrument_id).apply_snapshot(book)
+        except BookError as exc:
+            self.book_errors += 1
+            self._log.warning(
+                "book snapshot refused", instrument_id=str(book.instrument_id), error=str(exc)
+            )
+            return
         self._bus.publish(self._topic(OrderBookSnapshot, book.instrument_id), book)
+
+    def process_book_delta(self, delta: OrderBookDelta) -> None:
+        """Apply one level change to the instrument's book, then publish it. A delta the book
+        refuses (gap, crossing, stale) is counted and not published; the book then waits for a
+        snapshot (see `OrderBook.needs_snapshot`)."""
+        self.book_count += 1
+        book = self._cache.book(delta.instrument_id)
+        try:
+            applied = book.apply_delta(delta)
+        except BookError as exc:
+            applied = False
+            self._log.warning(
+                "book delta refused", instrument_id=str(delta.instrument_id), error=str(exc)
+            )
+        if not applied:
+            self.book_errors += 1
+            return
+        self._bus.publish(self._topic(OrderBookDelta, delta.instrument_id), delta)
 
     @property
     def message_count(self) -> int:

@@ -1,4 +1,5 @@
-"""Market data types: bars, quotes, trades and order book snapshots (immutable, ns timestamps).
+"""Market data types: bars, quotes, trades, order book snapshots and deltas (immutable, ns
+timestamps).
 
 They are `msgspec.Struct`s (frozen, no GC tracking) because millions are created per backtest;
 construct them with keywords in ordinary code and positionally on hot paths.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from midfreq.model.enums import AggressorSide
+from midfreq.model.enums import AggressorSide, BookSide
 from midfreq.model.identifiers import InstrumentId
 
 
@@ -71,4 +72,20 @@ class OrderBookSnapshot(msgspec.Struct, frozen=True):
             )
 
 
-MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot
+class OrderBookDelta(msgspec.Struct, frozen=True, gc=False):
+    """One change to one price level of an L2 book, numbered by the venue.
+
+    ``size`` is the level's new total size; ``0.0`` removes the level. ``sequence`` is the venue's
+    sequence number: an `OrderBook` applies deltas only in order, one number at a time.
+    """
+
+    instrument_id: InstrumentId
+    side: BookSide
+    price: float
+    size: float
+    sequence: int
+    ts_event: int
+    ts_init: int
+
+
+MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta

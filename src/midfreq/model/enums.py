@@ -130,3 +130,10 @@ class AggressorSide(StrEnum):
     BUYER = "BUYER"
     SELLER = "SELLER"
     NO_AGGRESSOR = "NO_AGGRESSOR"
+
+
+class BookSide(StrEnum):
+    """Side of an order book: resting bids or resting asks."""
+
+    BID = "BID"
+    ASK = "ASK"

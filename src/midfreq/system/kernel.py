@@ -17,7 +17,7 @@ from midfreq.core.errors import ConfigError
 from midfreq.data.engine import DataEngine
 from midfreq.execution.engine import ExecutionEngine
 from midfreq.model.commands import CancelAllOrders, CancelOrder
-from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.data import Bar, OrderBookDelta, OrderBookSnapshot, QuoteTick, TradeTick
 from midfreq.model.orders import Order
 from midfreq.model.values import currency
 from midfreq.oms.manager import OrderManager
@@ -229,7 +229,14 @@ class Kernel:
         self._advance(book.ts_event)
         self.data_engine.process_book(book)
 
-    def process(self, data: Bar | QuoteTick | TradeTick | OrderBookSnapshot) -> None:
+    def process_book_delta(self, delta: OrderBookDelta) -> None:
+        """Apply and publish one order book level change."""
+        self._advance(delta.ts_event)
+        self.data_engine.process_book_delta(delta)
+
+    def process(
+        self, data: Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta
+    ) -> None:
         """Run any piece of market data through the kernel."""
         kind = type(data)
         if kind is Bar:
@@ -238,6 +245,8 @@ class Kernel:
             self.process_quote(data)  # type: ignore[arg-type]
         elif kind is TradeTick:
             self.process_trade(data)  # type: ignore[arg-type]
+        elif kind is OrderBookDelta:
+            self.process_book_delta(data)  # type: ignore[arg-type]
         else:
             self.process_book(data)  # type: ignore[arg-type]
 

@@ -26,13 +26,13 @@ from midfreq.data.bars import BarArrays, merge_bars
 from midfreq.data.catalog import ParquetCatalog
 from midfreq.data.synthetic import SyntheticQuoteStream
 from midfreq.infra.logging import configure_logging, get_logger
-from midfreq.model.data import Bar, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.data import Bar, OrderBookDelta, OrderBookSnapshot, QuoteTick, TradeTick
 from midfreq.model.identifiers import InstrumentId
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.event_log import EventLogger
 from midfreq.system.kernel import Kernel
 
-MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot
+MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta
 
 
 class LiveDataClient(Protocol):
