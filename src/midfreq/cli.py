@@ -108,6 +108,24 @@ def _data_parser(commands: Any) -> None:
     show.add_argument("--end", help="last day YYYY-MM-DD")
     show.add_argument("--rows", type=int, default=20, help="rows to print (default 20)")
 
+    fetch = actions.add_parser(
+        "fetch",
+        help="download history from a vendor into the catalog (API key from the environment)",
+        description="Alpha Vantage needs ALPHAVANTAGE_API_KEY, Nasdaq Data Link "
+        "NASDAQ_DATA_LINK_API_KEY. MIDFREQ_ALPHAVANTAGE_URL / MIDFREQ_NASDAQ_URL override the "
+        "service address (proxies, tests).",
+    )
+    fetch.add_argument("--provider", required=True, choices=["alphavantage", "nasdaq"])
+    fetch.add_argument("--symbols", required=True, help="comma-separated symbols or datasets")
+    fetch.add_argument("--venue", default="SIM")
+    fetch.add_argument("--interval", default="1min", help="alphavantage: 1min, 5min, ... 60min")
+    fetch.add_argument("--months", help="alphavantage: comma-separated YYYY-MM months")
+    fetch.add_argument("--database", help="nasdaq: the database code, e.g. WIKI")
+    fetch.add_argument("--start", help="nasdaq: first day YYYY-MM-DD")
+    fetch.add_argument("--end", help="nasdaq: last day YYYY-MM-DD")
+    fetch.add_argument("--tz", default="America/New_York", help="nasdaq: exchange time zone")
+    fetch.add_argument("--mode", choices=["append", "overwrite"], default="append")
+
     gen = actions.add_parser("generate", help="write seeded synthetic bars into the catalog")
     gen.add_argument("--symbols", required=True, help="comma-separated, e.g. AAA,BBB")
     gen.add_argument("--start", required=True, help="first day YYYY-MM-DD")
@@ -185,7 +203,74 @@ def _data(args: argparse.Namespace) -> int:
         return _data_list(catalog)
     if args.action == "show":
         return _data_show(catalog, args)
+    if args.action == "fetch":
+        return _data_fetch(catalog, args)
     return _data_generate(catalog, args)
+
+
+def _data_fetch(catalog: Any, args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
+    if not symbols:
+        raise UserError(f"--symbols: expected comma-separated symbols, was {args.symbols!r}")
+    written = 0
+    with Progress(transient=True) as progress:
+        if args.provider == "alphavantage":
+            from midfreq.connectors.alphavantage import (
+                BASE_URL,
+                AlphaVantageClient,
+                fetch_intraday_to_catalog,
+            )
+
+            months = [m.strip() for m in (args.months or "").split(",") if m.strip()]
+            if not months:
+                raise UserError(
+                    "--months: expected comma-separated YYYY-MM months for alphavantage"
+                )
+            client = AlphaVantageClient(
+                base_url=os.environ.get("MIDFREQ_ALPHAVANTAGE_URL", BASE_URL)
+            )
+            task = progress.add_task("alphavantage", total=len(symbols) * len(months))
+            for symbol in symbols:
+                written += fetch_intraday_to_catalog(
+                    client,
+                    catalog,
+                    symbol,
+                    args.venue,
+                    args.interval,
+                    months,
+                    lambda done, total: progress.advance(task),
+                    mode=args.mode,
+                )
+                catalog.set_asset_class(f"{symbol}.{args.venue}", "equity")
+        else:
+            from midfreq.connectors.nasdaq import (
+                BASE_URL as NASDAQ_URL,
+            )
+            from midfreq.connectors.nasdaq import (
+                NasdaqDataLinkClient,
+                fetch_timeseries_to_catalog,
+            )
+
+            if not args.database:
+                raise UserError("--database: expected a database code for nasdaq, e.g. WIKI")
+            nasdaq = NasdaqDataLinkClient(base_url=os.environ.get("MIDFREQ_NASDAQ_URL", NASDAQ_URL))
+            task = progress.add_task("nasdaq", total=len(symbols))
+            written = fetch_timeseries_to_catalog(
+                nasdaq,
+                catalog,
+                args.database,
+                symbols,
+                args.venue,
+                args.tz,
+                args.start,
+                args.end,
+                lambda done, total: progress.advance(task),
+                mode=args.mode,
+            )
+    print(f"fetched {written:,} bars for {', '.join(symbols)} into {catalog.root}/")
+    return 0
 
 
 def _instrument(symbol: str, venue: str) -> Any:

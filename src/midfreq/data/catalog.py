@@ -66,6 +66,15 @@ SCHEMAS: dict[str, pa.Schema] = {
 _NS_PER_DAY = 86_400 * 10**9
 
 
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _default_file_mode()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CatalogEntry:
     """What the catalog holds for one instrument and data type."""
@@ -93,10 +102,7 @@ class ParquetCatalog:
 
     # ---- paths ----------------------------------------------------------------------------
     def _folder(self, data_type: str, instrument_id: str) -> Path:
-        if data_type not in SCHEMAS:
-            raise DataError(
-                f"data type: expected one of {', '.join(DATA_TYPES)}, was {data_type!r}"
-            )
+        _schema(data_type)
         return self.root / data_type / str(instrument_id)
 
     def partitions(self, data_type: str, instrument_id: str) -> list[Path]:
@@ -121,13 +127,15 @@ class ParquetCatalog:
         timestamp is already stored (say ``overwrite`` to replace); ``overwrite`` replaces every
         date partition the rows fall in. Each partition is replaced atomically.
 
+        Nothing is written unless every partition passes these checks.
+
         Raises
         ------
         DataError
-            If columns are missing, timestamps are not sorted, or an appended bar would
-            duplicate a stored one.
+            If the data type is unknown, columns are missing, timestamps are not sorted (bars:
+            not strictly increasing), or an appended bar would duplicate a stored one.
         """
-        schema = SCHEMAS[data_type]
+        schema = _schema(data_type)
         missing = [name for name in schema.names if name not in frame.columns]
         if missing:
             raise DataError(f"catalog write: expected columns {schema.names}, missing {missing}")
@@ -135,9 +143,18 @@ class ParquetCatalog:
         ts = frame["ts_event"].to_numpy(dtype=np.int64)
         if len(ts) and np.any(np.diff(ts) < 0):
             raise DataError("catalog write: ts_event: expected non-decreasing timestamps")
+        if data_type == "bars" and len(ts) and np.any(np.diff(ts) == 0):
+            clash = ts[1:][np.diff(ts) == 0][0]
+            raise DataError(
+                f"catalog write: {instrument_id} bars: expected strictly increasing timestamps, "
+                f"was {pd.Timestamp(int(clash), tz='UTC').isoformat()} twice"
+            )
         folder = self._folder(data_type, instrument_id)
         folder.mkdir(parents=True, exist_ok=True)
         days = ts // _NS_PER_DAY
+        # Check (and merge) every partition before replacing any, so a refused append leaves
+        # the catalog as it was.
+        pending: list[tuple[pd.DataFrame, Path]] = []
         for day in np.unique(days):
             part = frame[days == day]
             path = folder / f"{_day_name(int(day))}.parquet"
@@ -153,6 +170,8 @@ class ParquetCatalog:
                         "(use overwrite mode to replace)"
                     )
                 part = merged
+            pending.append((part, path))
+        for part, path in pending:
             _write_atomic(pa.Table.from_pandas(part, schema=schema, preserve_index=False), path)
         return len(frame)
 
@@ -200,7 +219,7 @@ class ParquetCatalog:
         end_ns: int | None = None,
     ) -> Iterator[pd.DataFrame]:
         """Yield the rows with ``start_ns <= ts_event <= end_ns`` one partition at a time."""
-        schema = SCHEMAS[data_type]
+        schema = _schema(data_type)
         for path in self._files_in_range(data_type, str(instrument_id), start_ns, end_ns):
             frame = pq.read_table(path, schema=schema).to_pandas()
             ts = frame["ts_event"]
@@ -225,7 +244,7 @@ class ParquetCatalog:
         frames = list(self.iter_frames(data_type, instrument_id, start_ns, end_ns))
         if not frames:
             return pd.DataFrame(
-                {f.name: pd.Series(dtype=f.type.to_pandas_dtype()) for f in SCHEMAS[data_type]}
+                {f.name: pd.Series(dtype=f.type.to_pandas_dtype()) for f in _schema(data_type)}
             )
         return pd.concat(frames, ignore_index=True)
 
@@ -296,6 +315,12 @@ class ParquetCatalog:
         return result
 
 
+def _schema(data_type: str) -> pa.Schema:
+    if data_type not in SCHEMAS:
+        raise DataError(f"data type: expected one of {', '.join(DATA_TYPES)}, was {data_type!r}")
+    return SCHEMAS[data_type]
+
+
 def _day_name(day: int) -> str:
     return (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).isoformat()
 
@@ -317,6 +342,7 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
     ``path``: readers see the old file or the new one, never a part."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
+        os.chmod(temp, _FILE_MODE)  # mkstemp makes 0600; catalog files are shared like any file
         with os.fdopen(handle, "wb") as file:
             pq.write_table(table, file)
             file.flush()

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from midfreq.core.errors import ConfigError, DataError
 from midfreq.data import loaders
@@ -109,6 +111,10 @@ def import_file(
     """
     path = Path(path)
     source = str(path)
+    if on_error not in ("stop", "skip"):
+        raise ConfigError("on_error", on_error, "'stop' or 'skip'")
+    if mode not in ("append", "overwrite"):
+        raise ConfigError("mode", mode, "'append' or 'overwrite'")
     if data_type not in ALIASES:
         raise DataError(f"data type: expected one of {', '.join(ALIASES)}, was {data_type!r}")
     try:
@@ -119,6 +125,7 @@ def import_file(
     if len(frame) == 0:
         raise DataError(f"{source}: no data rows (columns {list(map(str, frame.columns))})")
     found = _resolve(frame, data_type, columns or {}, source)
+    frame = _exact_time_column(path, frame, found["ts_event"])
     ts, ts_bad = _timestamps(frame, found, columns or {}, tz, source, units)
     values = {
         name: pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
@@ -136,6 +143,10 @@ def import_file(
             f"{len(frame)} rows have problems (nothing imported; --on-error skip imports the "
             "good rows and writes the others to a rejects file)"
         )
+    good = ~bad
+    table = _table(data_type, ts[good], {k: v[good] for k, v in values.items()}, frame[good], found)
+    # The catalog write comes first: if it is refused, no rejects file suggests a partial import.
+    written = catalog.write(data_type, instrument_id, table, mode=mode) if len(table) else 0
     if rejected:
         target = Path(rejects_path) if rejects_path else path.with_name(path.name + ".rejects.csv")
         out = frame[bad].copy()
@@ -143,9 +154,6 @@ def import_file(
         out.insert(0, "row", np.flatnonzero(bad))
         out.to_csv(target, index=False)
         rejects = str(target)
-    good = ~bad
-    table = _table(data_type, ts[good], {k: v[good] for k, v in values.items()}, frame[good], found)
-    written = catalog.write(data_type, instrument_id, table, mode=mode) if len(table) else 0
     catalog.set_asset_class(str(instrument_id), asset_class)
     kept = ts[good]
     return ImportReport(
@@ -163,6 +171,25 @@ def import_file(
 
 def _line(path: Path, row: int) -> str:
     return f"line {row + 2}" if path.name.lower().endswith(loaders.CSV_SUFFIXES) else "Parquet"
+
+
+def _exact_time_column(path: Path, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Read the time column again if a blank cell made pandas turn its integers into float64,
+    which rounds epoch nanoseconds (1704205800123456789 would become ...768)."""
+    values = frame[column]
+    if not (pd.api.types.is_float_dtype(values.dtype) and values.isna().any()):
+        return frame
+    exact: pd.Series
+    if path.name.lower().endswith(loaders.CSV_SUFFIXES):
+        exact = pd.read_csv(path, usecols=[column], dtype="string", skipinitialspace=True)[column]
+    else:
+        field = pq.read_table(path, columns=[column]).column(0)
+        if not pa.types.is_integer(field.type):
+            return frame
+        exact = pd.Series(field.to_pandas(types_mapper=lambda _: pd.Int64Dtype()))
+    frame = frame.copy()
+    frame[column] = exact.array
+    return frame
 
 
 def _resolve(
