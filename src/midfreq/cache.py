@@ -26,6 +26,7 @@ class Cache:
         self.trades: dict[InstrumentId, TradeTick] = {}
         self.last_prices: dict[InstrumentId, float] = {}
         self.books: dict[InstrumentId, OrderBook] = {}
+        self.stale_instruments: set[InstrumentId] = set()
         self.orders: dict[ClientOrderId, Order] = {}
         self.open_orders: dict[ClientOrderId, Order] = {}
         # The same open orders by instrument, so per-instrument queries do not scan them all.
@@ -185,6 +186,10 @@ class CacheView:
     def book(self, instrument_id: InstrumentId) -> OrderBook | None:
         """The L2 book, if any depth arrived (read it; do not apply updates to it)."""
         return self._cache.books.get(instrument_id)
+
+    def is_stale(self, instrument_id: InstrumentId) -> bool:
+        """Whether the live feed reported no recent update for ``instrument_id``."""
+        return instrument_id in self._cache.stale_instruments
 
     def last_price(self, instrument_id: InstrumentId) -> float | None:
         """Latest price seen."""

@@ -10,7 +10,15 @@ from midfreq.cache import Cache
 from midfreq.core.bus import MessageBus
 from midfreq.infra.logging import get_logger
 from midfreq.model.book import BookError
-from midfreq.model.data import Bar, OrderBookDelta, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.data import (
+    Bar,
+    FreshData,
+    OrderBookDelta,
+    OrderBookSnapshot,
+    QuoteTick,
+    StaleData,
+    TradeTick,
+)
 from midfreq.model.identifiers import InstrumentId
 
 
@@ -113,6 +121,16 @@ class DataEngine:
             self.book_errors += 1
             return
         self._bus.publish(self._topic(OrderBookDelta, delta.instrument_id), delta)
+
+    def process_status(self, status: StaleData | FreshData) -> None:
+        """Record that an instrument's feed went stale (or fresh again), then publish it on
+        ``data.status.<instrument_id>``."""
+        iid = status.instrument_id
+        if type(status) is StaleData:
+            self._cache.stale_instruments.add(iid)
+        else:
+            self._cache.stale_instruments.discard(iid)
+        self._bus.publish(f"data.status.{iid}", status)
 
     @property
     def message_count(self) -> int:

@@ -88,4 +88,23 @@ class OrderBookDelta(msgspec.Struct, frozen=True, gc=False):
     ts_init: int
 
 
+class StaleData(msgspec.Struct, frozen=True, gc=False):
+    """No update accepted for an instrument for ``stale_after_seconds``.
+
+    ``last_ts`` is the ``ts_event`` of its last accepted update (None if there was none since it
+    was subscribed); ``ts_event`` is when the staleness was detected.
+    """
+
+    instrument_id: InstrumentId
+    last_ts: int | None
+    ts_event: int
+
+
+class FreshData(msgspec.Struct, frozen=True, gc=False):
+    """Updates resumed for an instrument that was stale; the update follows in the same batch."""
+
+    instrument_id: InstrumentId
+    ts_event: int
+
+
 MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta

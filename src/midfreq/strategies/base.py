@@ -22,7 +22,7 @@ from midfreq.core.clock import Clock, TimeEvent
 from midfreq.core.errors import ConfigError, InvariantViolation
 from midfreq.core.ids import IdGenerator
 from midfreq.model.commands import CancelAllOrders, CancelOrder
-from midfreq.model.data import Bar, QuoteTick, TradeTick
+from midfreq.model.data import Bar, FreshData, QuoteTick, StaleData, TradeTick
 from midfreq.model.enums import OrderSide, OrderType, TimeInForce
 from midfreq.model.events import OrderEvent, OrderFilled, OrderInitialized
 from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId
@@ -242,6 +242,8 @@ class BaseStrategy:
                 handlers.append((f"data.quotes.{iid}", quote_handler))
             if cls.on_trade is not BaseStrategy.on_trade:
                 handlers.append((f"data.trades.{iid}", self._handle_trade))
+            if cls.on_data_status is not BaseStrategy.on_data_status:
+                handlers.append((f"data.status.{iid}", self.on_data_status))
         if (
             cls.on_order_filled is not BaseStrategy.on_order_filled
             or cls.on_order_event is not BaseStrategy.on_order_event
@@ -318,6 +320,10 @@ class BaseStrategy:
 
     def on_market_data(self, market_data: Bar | QuoteTick) -> Any:
         """Handle any bar or quote (may be ``async def``)."""
+
+    def on_data_status(self, status: StaleData | FreshData) -> None:
+        """Handle the live feed going stale (no recent update) or fresh again for an
+        instrument (`self.cache.is_stale(instrument_id)` tells the current state)."""
 
     def on_order_filled(self, fill: OrderFilled) -> Any:
         """Handle a fill of one of this strategy's orders."""

@@ -17,7 +17,15 @@ from midfreq.core.errors import ConfigError
 from midfreq.data.engine import DataEngine
 from midfreq.execution.engine import ExecutionEngine
 from midfreq.model.commands import CancelAllOrders, CancelOrder
-from midfreq.model.data import Bar, OrderBookDelta, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.data import (
+    Bar,
+    FreshData,
+    OrderBookDelta,
+    OrderBookSnapshot,
+    QuoteTick,
+    StaleData,
+    TradeTick,
+)
 from midfreq.model.orders import Order
 from midfreq.model.values import currency
 from midfreq.oms.manager import OrderManager
@@ -235,7 +243,14 @@ class Kernel:
         self.data_engine.process_book_delta(delta)
 
     def process(
-        self, data: Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta
+        self,
+        data: Bar
+        | QuoteTick
+        | TradeTick
+        | OrderBookSnapshot
+        | OrderBookDelta
+        | StaleData
+        | FreshData,
     ) -> None:
         """Run any piece of market data through the kernel."""
         kind = type(data)
@@ -247,6 +262,8 @@ class Kernel:
             self.process_trade(data)  # type: ignore[arg-type]
         elif kind is OrderBookDelta:
             self.process_book_delta(data)  # type: ignore[arg-type]
+        elif kind is StaleData or kind is FreshData:
+            self.data_engine.process_status(data)  # type: ignore[arg-type]
         else:
             self.process_book(data)  # type: ignore[arg-type]
 

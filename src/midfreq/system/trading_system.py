@@ -26,13 +26,23 @@ from midfreq.data.bars import BarArrays, merge_bars
 from midfreq.data.catalog import ParquetCatalog
 from midfreq.data.synthetic import SyntheticQuoteStream
 from midfreq.infra.logging import configure_logging, get_logger
-from midfreq.model.data import Bar, OrderBookDelta, OrderBookSnapshot, QuoteTick, TradeTick
+from midfreq.model.data import (
+    Bar,
+    FreshData,
+    OrderBookDelta,
+    OrderBookSnapshot,
+    QuoteTick,
+    StaleData,
+    TradeTick,
+)
 from midfreq.model.identifiers import InstrumentId
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.event_log import EventLogger
 from midfreq.system.kernel import Kernel
 
-MarketData = Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta
+MarketData = (
+    Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta | StaleData | FreshData
+)
 
 
 class LiveDataClient(Protocol):
@@ -40,7 +50,7 @@ class LiveDataClient(Protocol):
 
     name: str
 
-    def stream(self) -> AsyncIterator[list[MarketData]]:
+    def stream(self) -> AsyncIterator[Sequence[MarketData]]:
         """Yield batches of time-ordered market data until cancelled or exhausted."""
         ...
 

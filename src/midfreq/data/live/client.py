@@ -17,8 +17,6 @@ from dataclasses import asdict, dataclass
 from operator import attrgetter
 from typing import Any, Final
 
-import msgspec
-
 from midfreq.core.clock import NANOS_PER_SECOND, Clock
 from midfreq.core.errors import InvariantViolation, VenueError, expected
 from midfreq.data.live.validation import (
@@ -29,7 +27,7 @@ from midfreq.data.live.validation import (
     data_kind,
 )
 from midfreq.infra.logging import get_logger
-from midfreq.model.data import TradeTick
+from midfreq.model.data import FreshData, StaleData, TradeTick
 from midfreq.model.identifiers import InstrumentId
 
 __all__ = [
@@ -44,25 +42,6 @@ __all__ = [
 ]
 
 _BY_TS_EVENT: Final = attrgetter("ts_event")
-
-
-class StaleData(msgspec.Struct, frozen=True, gc=False):
-    """No update accepted for an instrument for ``stale_after_seconds``.
-
-    ``last_ts`` is the ``ts_event`` of its last accepted update (None if there was none since it
-    was subscribed); ``ts_event`` is when the staleness was detected.
-    """
-
-    instrument_id: InstrumentId
-    last_ts: int | None
-    ts_event: int
-
-
-class FreshData(msgspec.Struct, frozen=True, gc=False):
-    """Updates resumed for an instrument that was stale; the update follows in the same batch."""
-
-    instrument_id: InstrumentId
-    ts_event: int
 
 
 FeedStatus = StaleData | FreshData
