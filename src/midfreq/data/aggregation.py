@@ -249,7 +249,7 @@ def _walk_by_search(cumulative: FloatArray, threshold: float, ends: list[int]) -
     i = 0
     base = 0.0
     while i < n:
-        j = int(search(base + threshold, side="left"))
+        j = max(int(search(base + threshold, side="left")), i)
         if j >= n:
             break
         ends.append(j)
@@ -313,7 +313,8 @@ def time_bars(
     fill_empty : bool, default False
         False omits intervals without trades. True emits a flat bar (open = high = low = close
         = the previous bar's close, volume 0) for every empty interval between the first and
-        last trade; none before the first trade or after the last.
+        last trade; none before the first trade or after the last. That is
+        ``(ts[-1] - ts[0]) / interval_ns`` bars whatever the number of trades.
 
     Returns
     -------
@@ -604,7 +605,7 @@ def resample_bars(
     Parameters
     ----------
     bars : BarArrays
-        Source bars, valid in the sense of `BarArrays.validate` (strictly increasing ``ts``).
+        Source bars: strictly increasing ``ts``, finite prices, finite volumes >= 0.
     interval_ns : int
         Target bar length in nanoseconds, a multiple of the source length.
     origin_ns : int, default 0
@@ -626,7 +627,8 @@ def resample_bars(
         source bar straddles a target boundary (misaligned ``origin_ns`` or an interval that
         is not a multiple of the source interval).
     DataError
-        If the source bars fail `BarArrays.validate` (NaN, out of order, high < low, ...).
+        If the source timestamps are not strictly increasing, a price is not finite or a
+        volume is negative or not finite.
 
     Examples
     --------
@@ -640,7 +642,7 @@ def resample_bars(
     where = "resample_bars"
     interval = _positive_int(where, "interval_ns", interval_ns)
     origin = _int_arg(where, "origin_ns", origin_ns)
-    bars.validate(f"{where}: {bars.instrument_id} bars")
+    _check_source_bars(where, bars)
     if len(bars) == 0:
         return _empty(bars.instrument_id)
     ts = bars.ts
@@ -667,6 +669,22 @@ def resample_bars(
     )
     stamps = origin + (open_bins[starts] + 1) * interval
     return BarArrays(bars.instrument_id, stamps, o, h, lo, c, v)
+
+
+def _check_source_bars(where: str, bars: BarArrays) -> None:
+    ts = bars.ts
+    if ts.shape[0] > 1:
+        not_increasing = ts[1:] <= ts[:-1]
+        if not_increasing.any():
+            i = int(np.argmax(not_increasing)) + 1
+            raise DataError(
+                f"{where}: {bars.instrument_id} bars: ts: expected strictly increasing "
+                f"timestamps, was {int(ts[i])} at row {i} after {int(ts[i - 1])} at row {i - 1}"
+            )
+    n = ts.shape[0]
+    for name in ("open", "high", "low", "close"):
+        _column(f"{where}: {bars.instrument_id} bars", name, getattr(bars, name), n)
+    _column(f"{where}: {bars.instrument_id} bars", "volume", bars.volume, n, minimum=0.0)
 
 
 def _infer_source_interval(where: str, ts: IntArray) -> int:
@@ -736,11 +754,12 @@ class TimeBarBuilder:
     >>> builder = TimeBarBuilder(InstrumentId("AAA.SIM"), 60)
     >>> builder.update(10.0, 1.0, 0), builder.update(12.0, 2.0, 59)
     ((), ())
-    >>> builder.update(11.0, 3.0, 60)
-    (Bar(instrument_id=InstrumentId('AAA.SIM'), open=10.0, high=12.0, low=10.0, close=12.0, volume=3.0, ts_event=60, ts_init=60),)
+    >>> (bar,) = builder.update(11.0, 3.0, 60)
+    >>> bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ts_event
+    (10.0, 12.0, 10.0, 12.0, 3.0, 60)
     >>> [bar.close for bar in builder.flush(120)]
     [11.0]
-    """  # noqa: E501
+    """
 
     __slots__ = (
         "_close",
@@ -825,9 +844,9 @@ class TimeBarBuilder:
                 return ()
             done: tuple[Bar, ...] = (self._emit(),)
             if self._fill_empty and ts >= self._end + self._interval:
-                done = (*done, *self._fill_until(ts))
+                done = (*done, *self._fill_until(self._end + self._interval, ts))
         elif self._fill_empty and self._next_end is not None:
-            done = self._fill_until(ts)
+            done = self._fill_until(self._next_end, ts)
         else:
             done = ()
         self._has_bar = True
@@ -858,7 +877,7 @@ class TimeBarBuilder:
         if self._has_bar and now_ns >= self._end:
             done = (self._emit(),)
         if self._fill_empty and not self._has_bar and self._next_end is not None:
-            done = (*done, *self._fill_until(now_ns))
+            done = (*done, *self._fill_until(self._next_end, now_ns))
         if self._next_end is not None and self._next_end - self._interval > self._floor:
             self._floor = self._next_end - self._interval
         return done
@@ -879,12 +898,12 @@ class TimeBarBuilder:
             end,
         )
 
-    def _fill_until(self, ts: int) -> tuple[Bar, ...]:
-        """Flat bars for the empty intervals ending at or before ``ts`` (none may be open)."""
-        assert self._next_end is not None
+    def _fill_until(self, first_end: int, ts: int) -> tuple[Bar, ...]:
+        """Flat bars for the empty intervals from the one ending at ``first_end`` to the last
+        ending at or before ``ts``."""
         close = self._last_close
         iid = self._instrument_id
-        ends = range(self._next_end, ts + 1, self._interval)
+        ends = range(first_end, ts + 1, self._interval)
         if ends:
             self._next_end = ends[-1] + self._interval
         return tuple(Bar(iid, close, close, close, close, 0.0, end, end) for end in ends)
