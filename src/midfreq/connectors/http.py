@@ -7,6 +7,7 @@ like keys are redacted and the literal key values are scrubbed from any text.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Self
 
 import httpx
 
@@ -473,3 +474,69 @@ def _encode_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
         else:
             encoded[name] = str(value)
     return encoded
+
+
+class VendorClient:
+    """Base of the vendor REST clients: the API key (argument or environment variable), the
+    client-side rate limiter and the `HttpClient`, and closing them.
+
+    Parameters
+    ----------
+    vendor : str
+        Display name, used in messages.
+    api_key : str, optional
+        The key; read from ``key_variable`` when not given.
+    key_variable : str
+        The environment variable holding the key.
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        api_key: str | None,
+        key_variable: str,
+        base_url: str,
+        *,
+        requests_per_minute: float,
+        rate_limiter: RateLimiter | None,
+        retry: RetryPolicy | None,
+        timeout: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(key_variable)
+        if not key:
+            raise ConfigError(
+                key_variable,
+                key,
+                f"a {vendor} API key in the environment variable {key_variable} (or api_key=...)",
+            )
+        self._api_key = key
+        limiter = rate_limiter or RateLimiter(requests_per_minute, clock=clock, sleep=sleep)
+        self._http = HttpClient(
+            vendor,
+            base_url,
+            rate_limiter=limiter,
+            retry=retry,
+            timeout=timeout,
+            sleep=sleep,
+            secrets=(key,),
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(http={self._http!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()

@@ -124,7 +124,9 @@ def import_file(
     frame, units = loaders._read_frame(path)
     if len(frame) == 0:
         raise DataError(f"{source}: no data rows (columns {list(map(str, frame.columns))})")
-    found = _resolve(frame, data_type, columns or {}, source)
+    found = loaders._resolve_columns(
+        frame, columns or {}, source, ALIASES[data_type], OPTIONAL[data_type]
+    )
     frame = _exact_time_column(path, frame, found["ts_event"])
     ts, ts_bad = _timestamps(frame, found, columns or {}, tz, source, units)
     values = {
@@ -190,44 +192,6 @@ def _exact_time_column(path: Path, frame: pd.DataFrame, column: str) -> pd.DataF
     frame = frame.copy()
     frame[column] = exact.array
     return frame
-
-
-def _resolve(
-    frame: pd.DataFrame, data_type: str, explicit: Mapping[str, str], source: str
-) -> dict[str, str]:
-    aliases = ALIASES[data_type]
-    unknown = sorted(set(explicit) - set(aliases))
-    if unknown:
-        raise DataError(
-            f"{source}: columns: expected keys among {list(aliases)}, was {unknown} "
-            "(map our field name to the file's column name)"
-        )
-    lower: dict[str, str] = {}
-    for label in frame.columns:
-        lower.setdefault(str(label).strip().lower(), str(label))
-    found: dict[str, str] = {}
-    for name, names in aliases.items():
-        if name in explicit:
-            wanted = explicit[name]
-            match = wanted if wanted in frame.columns else lower.get(wanted.strip().lower())
-            if match is None:
-                raise DataError(
-                    f"{source}: column {wanted!r} given for {name} not found; found columns "
-                    f"{list(map(str, frame.columns))}"
-                )
-            found[name] = match
-            continue
-        match = next((lower[n] for n in names if n in lower), None)
-        if match is not None:
-            found[name] = match
-    missing = [n for n in aliases if n not in found and n not in OPTIONAL[data_type]]
-    if missing:
-        expected = "; ".join(f"{n}: one of {list(aliases[n])}" for n in missing)
-        raise DataError(
-            f"{source}: missing required column(s) {missing} (expected {expected}); found "
-            f"columns {list(map(str, frame.columns))}; use --columns field=column to name them"
-        )
-    return found
 
 
 def _timestamps(

@@ -221,20 +221,25 @@ def _column_list(frame: pd.DataFrame) -> list[str]:
 
 
 def _resolve_columns(
-    frame: pd.DataFrame, explicit: Mapping[str, str], source: str
+    frame: pd.DataFrame,
+    explicit: Mapping[str, str],
+    source: str,
+    aliases: Mapping[str, tuple[str, ...]] = ALIASES,
+    optional: tuple[str, ...] = ("volume",),
 ) -> dict[str, str]:
-    """Map each of our fields to a column of ``frame`` (volume only when present)."""
-    unknown = sorted(set(explicit) - set(ALIASES))
+    """Map each field of ``aliases`` to a column of ``frame`` (the ``optional`` ones only when
+    present), by the explicit mapping first, then by alias (case-insensitive)."""
+    unknown = sorted(set(explicit) - set(aliases))
     if unknown:
         raise DataError(
-            f"{source}: columns: expected keys among {list(ALIASES)}, was {unknown} "
+            f"{source}: columns: expected keys among {list(aliases)}, was {unknown} "
             f"(map our field name to the file's column name)"
         )
     lower: dict[str, str] = {}
     for label in frame.columns:
         lower.setdefault(str(label).strip().lower(), str(label))
     found: dict[str, str] = {}
-    for name, aliases in ALIASES.items():
+    for name, names in aliases.items():
         if name in explicit:
             wanted = explicit[name]
             match = wanted if wanted in frame.columns else lower.get(wanted.strip().lower())
@@ -245,15 +250,15 @@ def _resolve_columns(
                 )
             found[name] = match
             continue
-        match = next((lower[alias] for alias in aliases if alias in lower), None)
+        match = next((lower[alias] for alias in names if alias in lower), None)
         if match is not None:
             found[name] = match
-    missing = [name for name in ALIASES if name != "volume" and name not in found]
+    missing = [name for name in aliases if name not in optional and name not in found]
     if missing:
-        expected = "; ".join(f"{name}: one of {list(ALIASES[name])}" for name in missing)
+        expected = "; ".join(f"{name}: one of {list(aliases[name])}" for name in missing)
         raise DataError(
             f"{source}: missing required column(s) {missing} (expected {expected}); found "
-            f"columns {_column_list(frame)}; pass columns={{field: column}} to name them"
+            f"columns {_column_list(frame)}; name them with columns field=column"
         )
     return found
 

@@ -6,17 +6,21 @@ bodies; they are translated here into `DataError`, retries and `VenueError`.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from midfreq.connectors.http import HttpClient, JsonResponse, RateLimiter, Retry, RetryPolicy
+from midfreq.connectors.http import (
+    JsonResponse,
+    RateLimiter,
+    Retry,
+    RetryPolicy,
+    VendorClient,
+)
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
 from midfreq.data.catalog import ParquetCatalog
@@ -63,7 +67,7 @@ _FREQUENCY_MARKERS: Final = ("call frequency", "per minute", "per second", "spre
 _log = get_logger("connectors.alphavantage")
 
 
-class AlphaVantageClient:
+class AlphaVantageClient(VendorClient):
     """Client of the Alpha Vantage time-series API.
 
     Parameters
@@ -104,44 +108,19 @@ class AlphaVantageClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        if not key:
-            raise ConfigError(
-                API_KEY_ENV,
-                key,
-                f"an Alpha Vantage API key in the environment variable {API_KEY_ENV} "
-                "(or api_key=...)",
-            )
-        self._api_key = key
-        self.rate_limit_wait = rate_limit_wait
-        limiter = rate_limiter or RateLimiter(requests_per_minute, clock=clock, sleep=sleep)
-        self._http = HttpClient(
+        super().__init__(
             VENDOR,
+            api_key,
+            API_KEY_ENV,
             base_url,
-            rate_limiter=limiter,
+            requests_per_minute=requests_per_minute,
+            rate_limiter=rate_limiter,
             retry=retry,
             timeout=timeout,
+            clock=clock,
             sleep=sleep,
-            secrets=(key,),
         )
-
-    def __repr__(self) -> str:
-        return f"AlphaVantageClient(http={self._http!r})"
-
-    def __enter__(self) -> AlphaVantageClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        self.rate_limit_wait = rate_limit_wait
 
     def intraday(
         self,

@@ -7,17 +7,21 @@ pages) and time series into DataFrames, `bars_from_timeseries` turns a daily pri
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from midfreq.connectors.http import HttpClient, JsonResponse, ParamValue, RateLimiter, RetryPolicy
+from midfreq.connectors.http import (
+    JsonResponse,
+    ParamValue,
+    RateLimiter,
+    RetryPolicy,
+    VendorClient,
+)
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
 from midfreq.data.catalog import ParquetCatalog
@@ -57,7 +61,7 @@ _DEFAULT_CLOSE_TIME: Final = "16:00"
 _log = get_logger("connectors.nasdaq")
 
 
-class NasdaqDataLinkClient:
+class NasdaqDataLinkClient(VendorClient):
     """Client of the Nasdaq Data Link REST API (tables and time series).
 
     Parameters
@@ -98,46 +102,21 @@ class NasdaqDataLinkClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        if not key:
-            raise ConfigError(
-                API_KEY_ENV,
-                key,
-                f"a Nasdaq Data Link API key in the environment variable {API_KEY_ENV} "
-                "(or api_key=...)",
-            )
-        if max_pages < 1:
-            raise ConfigError("max_pages", max_pages, "an integer >= 1")
-        self._api_key = key
-        self.max_pages = max_pages
-        limiter = rate_limiter or RateLimiter(requests_per_minute, clock=clock, sleep=sleep)
-        self._http = HttpClient(
+        super().__init__(
             VENDOR,
+            api_key,
+            API_KEY_ENV,
             base_url.rstrip("/") + "/",
-            rate_limiter=limiter,
+            requests_per_minute=requests_per_minute,
+            rate_limiter=rate_limiter,
             retry=retry,
             timeout=timeout,
+            clock=clock,
             sleep=sleep,
-            secrets=(key,),
         )
-
-    def __repr__(self) -> str:
-        return f"NasdaqDataLinkClient(http={self._http!r})"
-
-    def __enter__(self) -> NasdaqDataLinkClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        if max_pages < 1:
+            raise ConfigError("max_pages", max_pages, "an integer >= 1")
+        self.max_pages = max_pages
 
     def datatable(self, code: str, **filters: FilterValue) -> pd.DataFrame:
         """Fetch every row of a table matching ``filters``, following cursor pages.
