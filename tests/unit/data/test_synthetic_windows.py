@@ -55,3 +55,48 @@ def test_mean_reversion_state_carries_over(config) -> None:
 def test_zero_bars_gives_empty_arrays(config) -> None:
     assert [len(b) for b in generate_bars(config, 0, 0)] == [0, 0]
     assert list(iter_bar_windows(config, 0, 0)) == []
+
+
+REALISTIC = {
+    "volatility_clustering": {"volatility_clustering": 0.9},
+    "jumps": {"jump_intensity": 2_000.0},
+    "pairs": {"cointegrated_pairs": [("BBB", "AAA")], "cointegration_strength": 0.05},
+    "calendar": {"calendar": "XNYS", "intraday_volume_profile": True},
+    "all": {
+        "volatility_clustering": 0.9,
+        "jump_intensity": 2_000.0,
+        "cointegrated_pairs": [("BBB", "AAA")],
+        "calendar": "XNYS",
+        "intraday_volume_profile": True,
+    },
+}
+
+
+@pytest.mark.parametrize("settings", REALISTIC.values(), ids=REALISTIC.keys())
+def test_realism_settings_are_continuous_across_windows(config, settings) -> None:
+    market = config.model_copy(update=settings)
+    start = 1_719_840_600 * 10**9  # 2024-07-01T13:30Z, the NYSE open
+    count = 2 * BAR_WINDOW + 17
+    whole = generate_bars(market, start, count)
+    windows = list(iter_bar_windows(market, start, count))
+
+    assert [len(w[0]) for w in windows] == [BAR_WINDOW, BAR_WINDOW, 17]
+    for i, bars in enumerate(whole):
+        bars.validate(str(bars.instrument_id))
+        for column in ("ts", "open", "high", "low", "close", "volume"):
+            joined = np.concatenate([getattr(w[i], column) for w in windows])
+            assert np.array_equal(getattr(bars, column), joined)
+        # No step back to the start price at a window boundary: an ordinary (or jump-sized) move.
+        returns = np.diff(np.log(bars.close))
+        for boundary in (BAR_WINDOW - 1, 2 * BAR_WINDOW - 1):
+            assert abs(returns[boundary]) < 8 * np.median(np.abs(returns)) / 0.6745
+    # Deterministic per seed, different for another seed.
+    again = generate_bars(market, start, count)
+    other = generate_bars(market.model_copy(update={"seed": 10}), start, count)
+    for a, b, c in zip(whole, again, other, strict=True):
+        for column in ("ts", "open", "high", "low", "close", "volume"):
+            assert np.array_equal(getattr(a, column), getattr(b, column))
+        assert not np.array_equal(a.close, c.close)
+    # And different from the plain market.
+    plain = generate_bars(config, start, count)
+    assert not all(np.array_equal(a.volume, p.volume) for a, p in zip(whole, plain, strict=True))
