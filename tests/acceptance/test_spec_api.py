@@ -22,6 +22,7 @@ def _backtest_yaml(tmp_path: Path) -> Path:
     data = yaml.safe_load((ROOT / "config" / "backtest.example.yaml").read_text())
     data["data_feed"]["symbols"] = ["AAPL", "MSFT"]
     del data["data_feed"]["synthetic"]["initial_prices"]["GOOGL"]
+    del data["data_feed"]["synthetic"]["cointegrated_pairs"]  # it names GOOGL
     data["backtest"]["data"]["bar_interval_seconds"] = 3600
     data["logging"]["file"] = None
     path = tmp_path / "backtest.yaml"

@@ -11,6 +11,7 @@ from golden import GOLDEN_CONFIG
 from midfreq.backtest.engine import BacktestEngine
 from midfreq.cli import main
 from midfreq.core.errors import ConfigError
+from midfreq.data.calendars import TradingCalendar
 from midfreq.data.catalog import ParquetCatalog
 from midfreq.system.config import parse_system_config
 
@@ -162,3 +163,18 @@ def test_backtest_from_an_empty_catalog_names_the_missing_symbol(tmp_path) -> No
     assert info.value.field == "data_feed.symbols"
     assert info.value.value == "AAA.SIM"
     assert "midfreq data import" in info.value.expected
+
+
+def test_backtest_on_a_synthetic_exchange_calendar_trades_only_in_sessions() -> None:
+    data = copy.deepcopy(GOLDEN_CONFIG)
+    data["data_feed"]["synthetic"]["calendar"] = "XNYS"
+    data["backtest"]["start_date"] = "2024-07-01"
+    data["backtest"]["end_date"] = "2024-07-05"
+    result = BacktestEngine(parse_system_config(data)).run_backtest()
+    # Jul 1, 2, 3 (early close), 5; Jul 4 closed: (78 + 78 + 42 + 78) five-minute bars x 3.
+    assert result.bars_processed == 3 * (78 + 78 + 42 + 78)
+    calendar = TradingCalendar.get("XNYS")
+    fills = result.fills
+    assert len(fills) > 0
+    ts = fills.ts_event.to_numpy()
+    assert calendar.is_open_array(ts - 1).all()  # every fill lands on a bar inside a session

@@ -17,7 +17,7 @@ from midfreq.core.errors import ConfigError
 from midfreq.data.bars import BarArrays, merge_bars
 from midfreq.data.catalog import ParquetCatalog
 from midfreq.data.loaders import read_bars
-from midfreq.data.synthetic import iter_bar_windows
+from midfreq.data.synthetic import iter_bar_windows, iter_session_bar_windows
 from midfreq.model.data import Bar, QuoteTick, TradeTick
 from midfreq.model.identifiers import InstrumentId
 from midfreq.model.values import MONEY_SCALE
@@ -116,11 +116,14 @@ class BacktestEngine:
                 "both dates for synthetic data (in the config or as arguments)",
                 self.config.source,
             )
-        interval = data.bar_interval_seconds * NANOS_PER_SECOND
-        count = (end_ns - start_ns) // interval
         market = self.config.synthetic_market().model_copy(
             update={"bar_interval_seconds": data.bar_interval_seconds}
         )
+        if market.calendar is not None:
+            assert start is not None and end is not None
+            return iter_session_bar_windows(market, start, end)  # only bars inside sessions
+        interval = data.bar_interval_seconds * NANOS_PER_SECOND
+        count = (end_ns - start_ns) // interval
         return iter_bar_windows(market, start_ns, count)
 
     def _catalog_windows(
