@@ -166,8 +166,13 @@ class DataFeedConfig(ConfigModel):
 
     Attributes
     ----------
-    provider : "synthetic" or "catalog"
-        The built-in simulated market in real time, or a catalog range replayed (``replay``).
+    provider : "synthetic", "catalog" or "websocket"
+        The built-in simulated market in real time, a catalog range replayed (``replay``), or
+        a live WebSocket feed at ``url`` speaking midfreq's JSON protocol (subscribe with
+        ``{"action": "subscribe", "symbols": [...]}``; quote, trade and bar messages).
+    stale_after_seconds : float
+        A live feed marks an instrument stale (strategies are told) after this long without
+        an update.
     update_frequency : int
         Milliseconds between polls of the feed (and refreshes of the console status).
     synthetic : dict
@@ -176,12 +181,21 @@ class DataFeedConfig(ConfigModel):
         The range and speed of a catalog replay (``provider: catalog``).
     """
 
-    provider: Literal["synthetic", "catalog"] = "synthetic"
+    provider: Literal["synthetic", "catalog", "websocket"] = "synthetic"
     symbols: list[str] = Field(default_factory=lambda: ["AAPL", "MSFT", "GOOGL"], min_length=1)
     venue: str = "SIM"
     update_frequency: int = Field(default=1000, gt=0)
     synthetic: dict[str, Any] = Field(default_factory=dict)
     replay: ReplayConfig | None = None
+    url: str | None = None
+    stale_after_seconds: float | None = Field(default=None, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _websocket_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError("a ws:// or wss:// address")
+        return value
 
 
 class RiskManagementConfig(ConfigModel):
@@ -325,6 +339,10 @@ def parse_system_config(data: dict[str, Any], source: str | None = None) -> Syst
     """Validate a config mapping (already read and environment-substituted)."""
     config = parse_model(SystemConfig, data, source)
     config._source = source
+    if config.data_feed.provider == "websocket" and config.data_feed.url is None:
+        raise ConfigError(
+            "data_feed.url", None, "a ws:// or wss:// address for provider websocket", source
+        )
     if config.data_feed.provider == "catalog" and config.data_feed.replay is None:
         raise ConfigError(
             "data_feed.replay", None, "start_date, end_date and speed for provider catalog", source

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from midfreq.core.clock import Clock, LiveClock, SimulatedClock
 from midfreq.core.errors import ConfigError, InvariantViolation
 from midfreq.data.bars import BarArrays, merge_bars
 from midfreq.data.catalog import ParquetCatalog
+from midfreq.data.live import WebSocketFeedClient
 from midfreq.data.synthetic import SyntheticQuoteStream
 from midfreq.infra.logging import configure_logging, get_logger
 from midfreq.model.data import (
@@ -200,6 +202,16 @@ class TradingSystem:
         if windows is not None:
             assert config.data_feed.replay is not None
             self.data_client = CatalogReplayClient(windows, config.data_feed.replay.speed)
+        if self.data_client is None and config.data_feed.provider == "websocket":
+            assert config.data_feed.url is not None
+            self.data_client = WebSocketFeedClient(
+                config.data_feed.url,
+                config.data_feed.symbols,
+                clock=self.clock,
+                venue=config.data_feed.venue,
+                stale_after_seconds=config.data_feed.stale_after_seconds,
+                poll_interval_seconds=0.25 if config.data_feed.stale_after_seconds else None,
+            )
         if self.data_client is None:
             stream = SyntheticQuoteStream(config.synthetic_market(), self.clock.timestamp_ns())
             self.data_client = SyntheticLiveDataClient(
@@ -269,6 +281,11 @@ class TradingSystem:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._tasks = []
+            close = getattr(self.data_client, "close", None)
+            if close is not None:  # a live feed: close its connection
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
             open_before = len(kernel.cache.open_orders)
             kernel.stop(cancel_open_orders=True)
             kernel.finish()
@@ -338,6 +355,7 @@ class TradingSystem:
                 "symbols": list(self.config.data_feed.symbols) if self.config else [],
                 "messages": status["messages"],
                 "events_per_second": round(self.events_per_second(), 1),
+                "stale": sorted(str(i) for i in kernel.cache.stale_instruments),
                 "error": repr(self.feed_error) if self.feed_error else None,
             },
             "risk_metrics": status["risk_metrics"],
