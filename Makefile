@@ -38,6 +38,10 @@ test: lint typecheck imports pytest
 
 bench: install
 	$(BIN)/python bench/bench_backtest.py
+	$(BIN)/python bench/bench_order_path.py
+	$(BIN)/python bench/bench_data.py import
+	$(BIN)/python bench/bench_data.py replay
+	$(BIN)/python bench/bench_feed.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
