@@ -112,17 +112,19 @@ def _data_parser(commands: Any) -> None:
         "fetch",
         help="download history from a vendor into the catalog (API key from the environment)",
         description="Alpha Vantage needs ALPHAVANTAGE_API_KEY, Nasdaq Data Link "
-        "NASDAQ_DATA_LINK_API_KEY. MIDFREQ_ALPHAVANTAGE_URL / MIDFREQ_NASDAQ_URL override the "
+        "NASDAQ_DATA_LINK_API_KEY, Alpaca APCA_API_KEY_ID and APCA_API_SECRET_KEY. "
+        "MIDFREQ_ALPHAVANTAGE_URL / MIDFREQ_NASDAQ_URL / MIDFREQ_ALPACA_URL override the "
         "service address (proxies, tests).",
     )
-    fetch.add_argument("--provider", required=True, choices=["alphavantage", "nasdaq"])
+    fetch.add_argument("--provider", required=True, choices=["alphavantage", "nasdaq", "alpaca"])
     fetch.add_argument("--symbols", required=True, help="comma-separated symbols or datasets")
     fetch.add_argument("--venue", default="SIM")
     fetch.add_argument("--interval", default="1min", help="alphavantage: 1min, 5min, ... 60min")
     fetch.add_argument("--months", help="alphavantage: comma-separated YYYY-MM months")
+    fetch.add_argument("--timeframe", default="1Min", help="alpaca: 1Min, 5Min, 15Min, 1Hour, 1Day")
     fetch.add_argument("--database", help="nasdaq: the database code, e.g. WIKI")
-    fetch.add_argument("--start", help="nasdaq: first day YYYY-MM-DD")
-    fetch.add_argument("--end", help="nasdaq: last day YYYY-MM-DD")
+    fetch.add_argument("--start", help="nasdaq, alpaca: first day YYYY-MM-DD")
+    fetch.add_argument("--end", help="nasdaq, alpaca: last day YYYY-MM-DD")
     fetch.add_argument("--tz", default="America/New_York", help="nasdaq: exchange time zone")
     fetch.add_argument("--mode", choices=["append", "overwrite"], default="append")
 
@@ -244,6 +246,32 @@ def _data_fetch(catalog: Any, args: argparse.Namespace) -> int:
                     mode=args.mode,
                 )
                 catalog.set_asset_class(f"{symbol}.{args.venue}", "equity")
+        elif args.provider == "alpaca":
+            from midfreq.connectors.alpaca import (
+                BASE_URL as ALPACA_URL,
+            )
+            from midfreq.connectors.alpaca import (
+                AlpacaMarketDataClient,
+                fetch_bars_to_catalog,
+            )
+
+            if not args.start or not args.end:
+                raise UserError("--start/--end: expected both days (YYYY-MM-DD) for alpaca")
+            alpaca = AlpacaMarketDataClient(
+                base_url=os.environ.get("MIDFREQ_ALPACA_URL", ALPACA_URL)
+            )
+            task = progress.add_task("alpaca", total=len(symbols))
+            written = fetch_bars_to_catalog(
+                alpaca,
+                catalog,
+                symbols,
+                args.timeframe,
+                f"{args.start}T00:00:00Z",
+                f"{args.end}T23:59:59Z",
+                args.venue,
+                lambda done, total: progress.advance(task),
+                mode=args.mode,
+            )
         else:
             from midfreq.connectors.nasdaq import (
                 BASE_URL as NASDAQ_URL,

@@ -89,3 +89,36 @@ def test_fetch_without_a_key_names_the_variable(tmp_path, monkeypatch, capsys) -
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ")
     assert "ALPHAVANTAGE_API_KEY" in err
+
+
+ALPACA_PAGE = {
+    "bars": [
+        {"t": "2024-01-02T14:30:00Z", "o": 187.15, "h": 187.2, "l": 187.0, "c": 187.1, "v": 2000},
+        {"t": "2024-01-02T14:31:00Z", "o": 187.1, "h": 187.3, "l": 187.05, "c": 187.25, "v": 900},
+    ],
+    "symbol": "AAPL",
+    "next_page_token": None,
+}
+
+
+def test_fetch_alpaca_into_the_catalog(server, tmp_path, monkeypatch, capsys) -> None:
+    server.route("/v2/stocks/AAPL/bars", {"timeframe": "1Min"}, Reply(200, ALPACA_PAGE))
+    monkeypatch.setenv("APCA_API_KEY_ID", "AKID-secret-3")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "SECRET-secret-4")
+    monkeypatch.setenv("MIDFREQ_ALPACA_URL", server.url)
+    catalog = tmp_path / "catalog"
+    argv = ["data", "--catalog", str(catalog), "fetch", "--provider", "alpaca", "--symbols"]
+    assert main([*argv, "AAPL", "--start", "2024-01-02", "--end", "2024-01-02"]) == 0
+    assert "fetched 2 bars for AAPL" in capsys.readouterr().out
+    bars = ParquetCatalog(catalog).read("bars", "AAPL.SIM")
+    # Alpaca stamps bars at their start; ours close one minute later.
+    assert bars.ts_event.tolist() == [1704205860 * 10**9, 1704205920 * 10**9]
+    assert server.requests[0].query["start"] == "2024-01-02T00:00:00Z"
+
+
+def test_fetch_alpaca_needs_both_days(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("APCA_API_KEY_ID", "a")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "b")
+    argv = ["data", "--catalog", str(tmp_path), "fetch", "--provider", "alpaca"]
+    assert main([*argv, "--symbols", "AAPL", "--start", "2024-01-02"]) == 2
+    assert "--start/--end" in capsys.readouterr().err
