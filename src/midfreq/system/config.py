@@ -169,7 +169,9 @@ class DataFeedConfig(ConfigModel):
     provider : "synthetic", "catalog" or "websocket"
         The built-in simulated market in real time, a catalog range replayed (``replay``), or
         a live WebSocket feed at ``url`` speaking midfreq's JSON protocol (subscribe with
-        ``{"action": "subscribe", "symbols": [...]}``; quote, trade and bar messages).
+        ``{"action": "subscribe", "symbols": [...]}``; quote, trade and bar messages), or
+        Alpaca's market data stream (keys in APCA_API_KEY_ID / APCA_API_SECRET_KEY; ``url``
+        overrides the address, ``alpaca_feed`` picks ``iex`` or ``sip``).
     stale_after_seconds : float
         A live feed marks an instrument stale (strategies are told) after this long without
         an update.
@@ -181,13 +183,14 @@ class DataFeedConfig(ConfigModel):
         The range and speed of a catalog replay (``provider: catalog``).
     """
 
-    provider: Literal["synthetic", "catalog", "websocket"] = "synthetic"
+    provider: Literal["synthetic", "catalog", "websocket", "alpaca"] = "synthetic"
     symbols: list[str] = Field(default_factory=lambda: ["AAPL", "MSFT", "GOOGL"], min_length=1)
     venue: str = "SIM"
     update_frequency: int = Field(default=1000, gt=0)
     synthetic: dict[str, Any] = Field(default_factory=dict)
     replay: ReplayConfig | None = None
     url: str | None = None
+    alpaca_feed: Literal["iex", "sip"] = "iex"
     stale_after_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("url")

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from midfreq.connectors.alpaca import AlpacaStreamClient
 from midfreq.core.clock import Clock, LiveClock, SimulatedClock
 from midfreq.core.errors import ConfigError, InvariantViolation
 from midfreq.data.bars import BarArrays, merge_bars
@@ -202,6 +203,16 @@ class TradingSystem:
         if windows is not None:
             assert config.data_feed.replay is not None
             self.data_client = CatalogReplayClient(windows, config.data_feed.replay.speed)
+        if self.data_client is None and config.data_feed.provider == "alpaca":
+            self.data_client = AlpacaStreamClient(
+                config.data_feed.symbols,
+                feed=config.data_feed.alpaca_feed,
+                url=config.data_feed.url,
+                clock=self.clock,
+                venue=config.data_feed.venue,
+                stale_after_seconds=config.data_feed.stale_after_seconds,
+                poll_interval_seconds=0.25 if config.data_feed.stale_after_seconds else None,
+            )
         if self.data_client is None and config.data_feed.provider == "websocket":
             assert config.data_feed.url is not None
             self.data_client = WebSocketFeedClient(
