@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from midfreq.connectors.fetch import store_fetched_bars
 from midfreq.connectors.http import HttpClient, ParamValue, RateLimiter, RetryPolicy, VendorClient
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
@@ -330,15 +331,13 @@ def fetch_bars_to_catalog(
     written = 0
     for done, symbol in enumerate(symbols, start=1):
         bars = client.bars(symbol, timeframe, start, end, venue=venue)
-        if len(bars):
-            bars.validate(f"{VENDOR} {symbol} {timeframe}")
-            written += catalog.write_bars(bars, mode=mode)
-        _log.info(
-            "bars_fetched",
+        written += store_fetched_bars(
+            catalog,
+            bars,
             vendor=VENDOR,
-            instrument_id=str(bars.instrument_id),
+            source=f"{VENDOR} {symbol} {timeframe}",
+            mode=mode,
             timeframe=timeframe,
-            rows=len(bars),
         )
         if progress is not None:
             progress(done, total)

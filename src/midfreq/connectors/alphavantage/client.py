@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from midfreq.connectors.fetch import store_fetched_bars
 from midfreq.connectors.http import (
     JsonResponse,
     RateLimiter,
@@ -324,14 +325,13 @@ def fetch_intraday_to_catalog(
             extended_hours=extended_hours,
             venue=venue,
         )
-        bars.validate(f"{VENDOR} {symbol} {interval} {month}")
-        written += catalog.write_bars(bars, mode=mode)
-        _log.info(
-            "bars_fetched",
+        written += store_fetched_bars(
+            catalog,
+            bars,
             vendor=VENDOR,
-            instrument_id=str(bars.instrument_id),
+            source=f"{VENDOR} {symbol} {interval} {month}",
+            mode=mode,
             month=month,
-            rows=len(bars),
         )
         if progress is not None:
             progress(done, total)

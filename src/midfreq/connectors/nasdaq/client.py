@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from midfreq.connectors.fetch import store_fetched_bars
 from midfreq.connectors.http import (
     JsonResponse,
     ParamValue,
@@ -402,14 +403,13 @@ def fetch_timeseries_to_catalog(
         bars = bars_from_timeseries(
             frame, InstrumentId.from_parts(dataset, venue), tz, close_time=close_time
         )
-        bars.validate(f"{VENDOR} {database}/{dataset}")
-        written += catalog.write_bars(bars, mode=mode)
-        _log.info(
-            "bars_fetched",
+        written += store_fetched_bars(
+            catalog,
+            bars,
             vendor=VENDOR,
-            instrument_id=str(bars.instrument_id),
+            source=f"{VENDOR} {database}/{dataset}",
+            mode=mode,
             dataset=f"{database}/{dataset}",
-            rows=len(bars),
         )
         if progress is not None:
             progress(done, total)
