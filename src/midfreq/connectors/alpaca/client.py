@@ -20,7 +20,6 @@ from midfreq.connectors.http import HttpClient, ParamValue, RateLimiter, RetryPo
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
 from midfreq.data.catalog import ParquetCatalog
-from midfreq.infra.logging import get_logger
 from midfreq.model.identifiers import InstrumentId
 
 __all__ = [
@@ -62,8 +61,6 @@ _EXCHANGE_TIME_ZONE: Final = "America/New_York"
 _DAILY_CLOSE: Final = pd.Timedelta(hours=16)
 _FIELDS: Final = ("o", "h", "l", "c", "v")
 _EXCERPT: Final = 300
-
-_log = get_logger("connectors.alpaca")
 
 
 def resolve_credentials(key_id: str | None, secret: str | None) -> tuple[str, str]:

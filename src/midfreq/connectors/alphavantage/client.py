@@ -25,7 +25,6 @@ from midfreq.connectors.http import (
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
 from midfreq.data.catalog import ParquetCatalog
-from midfreq.infra.logging import get_logger
 from midfreq.model.identifiers import InstrumentId
 
 __all__ = [
@@ -64,8 +63,6 @@ _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 # frequency is 5 calls per minute", "Please consider spreading out your free API requests more
 # sparingly (1 request per second)"). A note about the daily quota alone is not retried.
 _FREQUENCY_MARKERS: Final = ("call frequency", "per minute", "per second", "spreading out", "burst")
-
-_log = get_logger("connectors.alphavantage")
 
 
 class AlphaVantageClient(VendorClient):

@@ -26,7 +26,6 @@ from midfreq.connectors.http import (
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
 from midfreq.data.catalog import ParquetCatalog
-from midfreq.infra.logging import get_logger
 from midfreq.model.identifiers import InstrumentId
 
 __all__ = [
@@ -58,8 +57,6 @@ _PRICE_ALIASES: Final = {
 _NUMERIC_TYPE = re.compile(r"(?i)^(integer|bigdecimal|decimal|double|float|numeric|long)")
 _CODE = re.compile(r"^QE([A-Z])x\d\d$")
 _DEFAULT_CLOSE_TIME: Final = "16:00"
-
-_log = get_logger("connectors.nasdaq")
 
 
 class NasdaqDataLinkClient(VendorClient):
