@@ -1017,7 +1017,42 @@ class TickBarBuilder(_ThresholdBarBuilder):
         return self._emit() if self._count == self._per_bar else None
 
 
-class VolumeBarBuilder(_ThresholdBarBuilder):
+class _CumulativeBarBuilder(_ThresholdBarBuilder):
+    """A bar closes when a running total of each trade's measure reaches the bar's threshold.
+
+    The total starts at the builder's first trade and is never reset, so the closing test is
+    bit for bit the batch one (`_cumulative_ends`).
+    """
+
+    __slots__ = ("_cumulative", "_target", "_threshold")
+
+    def __init__(self, instrument_id: InstrumentId, name: str, threshold: float) -> None:
+        super().__init__(instrument_id)
+        self._threshold = _positive_float(self._where, name, threshold)
+        self._cumulative = 0.0
+        self._target = 0.0
+
+    def _measure(self, price: float, size: float) -> float:
+        raise NotImplementedError
+
+    def update(self, price: float, size: float, ts: int) -> Bar | None:
+        """Add one trade; return the bar it completes, else None.
+
+        Raises
+        ------
+        DataError
+            If ``ts`` goes back in time, ``price`` is not finite (or negative, for dollar
+            bars), or ``size`` is negative or not finite.
+        """
+        measure = self._measure(price, size)
+        if not self._count:
+            self._target = self._cumulative + self._threshold
+        self._add(price, size, ts)
+        self._cumulative += measure
+        return self._emit() if self._cumulative >= self._target else None
+
+
+class VolumeBarBuilder(_CumulativeBarBuilder):
     """Build volume bars one trade at a time, as `volume_bars` does in batch.
 
     The running total of sizes starts at the builder's first trade and is never reset, so the
@@ -1044,31 +1079,16 @@ class VolumeBarBuilder(_ThresholdBarBuilder):
     120.0
     """
 
-    __slots__ = ("_cumulative", "_target", "_threshold")
+    __slots__ = ()
 
     def __init__(self, instrument_id: InstrumentId, volume_per_bar: float) -> None:
-        super().__init__(instrument_id)
-        self._threshold = _positive_float(self._where, "volume_per_bar", volume_per_bar)
-        self._cumulative = 0.0
-        self._target = 0.0
+        super().__init__(instrument_id, "volume_per_bar", volume_per_bar)
 
-    def update(self, price: float, size: float, ts: int) -> Bar | None:
-        """Add one trade; return the bar it completes, else None.
-
-        Raises
-        ------
-        DataError
-            If ``ts`` goes back in time, ``price`` is not finite or ``size`` is negative or
-            not finite.
-        """
-        if not self._count:
-            self._target = self._cumulative + self._threshold
-        self._add(price, size, ts)
-        self._cumulative += size
-        return self._emit() if self._cumulative >= self._target else None
+    def _measure(self, price: float, size: float) -> float:
+        return size
 
 
-class DollarBarBuilder(_ThresholdBarBuilder):
+class DollarBarBuilder(_CumulativeBarBuilder):
     """Build dollar (traded value) bars one trade at a time, as `dollar_bars` does in batch.
 
     Each trade counts ``price * size`` towards ``value_per_bar``; volume is the sum of sizes.
@@ -1094,27 +1114,12 @@ class DollarBarBuilder(_ThresholdBarBuilder):
     10.0
     """
 
-    __slots__ = ("_cumulative", "_target", "_threshold")
+    __slots__ = ()
 
     def __init__(self, instrument_id: InstrumentId, value_per_bar: float) -> None:
-        super().__init__(instrument_id)
-        self._threshold = _positive_float(self._where, "value_per_bar", value_per_bar)
-        self._cumulative = 0.0
-        self._target = 0.0
+        super().__init__(instrument_id, "value_per_bar", value_per_bar)
 
-    def update(self, price: float, size: float, ts: int) -> Bar | None:
-        """Add one trade; return the bar it completes, else None.
-
-        Raises
-        ------
-        DataError
-            If ``ts`` goes back in time, ``price`` is negative or not finite, or ``size`` is
-            negative or not finite.
-        """
+    def _measure(self, price: float, size: float) -> float:
         if price < 0.0:
             raise DataError(f"{self._where}: price: expected a finite number >= 0, was {price!r}")
-        if not self._count:
-            self._target = self._cumulative + self._threshold
-        self._add(price, size, ts)
-        self._cumulative += price * size
-        return self._emit() if self._cumulative >= self._target else None
+        return price * size
