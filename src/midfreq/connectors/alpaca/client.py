@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from midfreq.connectors.fetch import store_fetched_bars
+from midfreq.connectors.fetch import bars_from_rows, store_fetched_bars
 from midfreq.connectors.http import HttpClient, ParamValue, RateLimiter, RetryPolicy, VendorClient
 from midfreq.core.errors import ConfigError, DataError, VenueError
 from midfreq.data.bars import BarArrays
@@ -370,16 +370,4 @@ def _bars(
         ts = closes.tz_convert("UTC").as_unit("ns").asi8.astype(np.int64)
     else:
         ts = starts.as_unit("ns").asi8.astype(np.int64) + TIMEFRAMES[timeframe]
-    columns: list[np.ndarray[Any, np.dtype[np.float64]]] = []
-    for field in _FIELDS:
-        try:
-            values = [float(row[field]) for row in rows]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(
-                f"{VENDOR}: {symbol} bars: {field!r}: expected a number in every bar: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-        columns.append(np.asarray(values, dtype=np.float64))
-    order = np.argsort(ts, kind="stable")
-    o, h, lo, c, v = (column[order] for column in columns)
-    return BarArrays(instrument_id, ts[order], o, h, lo, c, v)
+    return bars_from_rows(instrument_id, ts, rows, _FIELDS, f"{VENDOR}: {symbol} bars")

@@ -14,7 +14,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from midfreq.connectors.fetch import store_fetched_bars
+from midfreq.connectors.fetch import bars_from_rows, store_fetched_bars
 from midfreq.connectors.http import (
     JsonResponse,
     RateLimiter,
@@ -387,21 +387,8 @@ def _bars(
     series: Mapping[str, Mapping[str, Any]],
     symbol: str,
 ) -> BarArrays:
-    columns: list[np.ndarray[Any, np.dtype[np.float64]]] = []
-    rows = list(series.values())
-    for field in _FIELDS:
-        try:
-            values = [float(row[field]) for row in rows]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(
-                f"{VENDOR}: {symbol}: {field!r}: expected a number in every row: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-        columns.append(np.asarray(values, dtype=np.float64))
-    # Alpha Vantage lists the newest bar first.
-    order = np.argsort(ts, kind="stable")
-    o, h, lo, c, v = (column[order] for column in columns)
-    return BarArrays(instrument_id, ts[order], o, h, lo, c, v)
+    # Alpha Vantage lists the newest bar first; the rows come back in time order.
+    return bars_from_rows(instrument_id, ts, list(series.values()), _FIELDS, f"{VENDOR}: {symbol}")
 
 
 def _excerpt(text: str) -> str:
