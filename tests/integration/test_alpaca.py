@@ -11,14 +11,13 @@ import io
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import structlog
 from vendor_server import FakeClock, Reply, VendorServer
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -57,30 +56,6 @@ def alpaca_bar(t: str, o: float, h: float, lo: float, c: float, v: int) -> dict[
 
 
 # ---- REST -----------------------------------------------------------------------------------
-@pytest.fixture
-def server() -> Iterator[VendorServer]:
-    with VendorServer() as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    structlog.reset_defaults()
-
-
 def make_client(server: VendorServer, clock: FakeClock, **settings: Any) -> AlpacaMarketDataClient:
     settings.setdefault("retry", RetryPolicy(max_attempts=3))
     return AlpacaMarketDataClient(

@@ -5,14 +5,11 @@ payloads: bars at close time in UTC across a DST change, newest-first sorting, e
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import structlog
 from vendor_server import FakeClock, Reply, Request, VendorServer
 
 from midfreq.connectors.alphavantage import (
@@ -89,30 +86,6 @@ DAILY_PAYLOAD = {
         "2024-03-08": bar("196.0600", "197.7700", "195.5000", "195.9500", "3943184"),
     },
 }
-
-
-@pytest.fixture
-def server() -> Iterator[VendorServer]:
-    with VendorServer() as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def make_client(server: VendorServer, clock: FakeClock, **settings: Any) -> AlphaVantageClient:

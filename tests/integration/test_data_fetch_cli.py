@@ -3,10 +3,7 @@ replaying the vendors' documented payloads)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from vendor_server import Reply, VendorServer
+from vendor_server import Reply
 
 from midfreq.cli import main
 from midfreq.data.catalog import ParquetCatalog
@@ -47,12 +44,6 @@ SERIES_DATA = {
         ],
     }
 }
-
-
-@pytest.fixture
-def server() -> Iterator[VendorServer]:
-    with VendorServer() as running:
-        yield running
 
 
 def test_fetch_alphavantage_into_the_catalog(server, tmp_path, monkeypatch, capsys) -> None:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import doctest
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import structlog
 from vendor_server import FakeClock, Reply, VendorServer
 
 from midfreq.connectors.http import RetryPolicy
@@ -79,30 +76,6 @@ SERIES_ROWS = [
 
 def quandl_error(status: int, code: str, message: str, **headers: str) -> Reply:
     return Reply(status, {"quandl_error": {"code": code, "message": message}}, headers)
-
-
-@pytest.fixture
-def server() -> Iterator[VendorServer]:
-    with VendorServer() as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def make_client(server: VendorServer, clock: FakeClock, **settings: Any) -> NasdaqDataLinkClient:
