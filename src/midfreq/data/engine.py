@@ -72,7 +72,7 @@ class DataEngine:
         self.bar_count += 1
         iid = bar.instrument_id
         cache = self._cache
-        cache.bars[iid] = bar
+        cache.bars[iid] = bar  # `Cache.add_bar`, inlined: this runs for every bar
         cache.last_prices[iid] = bar.close
         topic = self._bar_topics.get(iid)
         if topic is None:

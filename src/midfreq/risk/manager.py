@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from midfreq.core.bus import MessageBus
-from midfreq.core.clock import Clock
 from midfreq.model.enums import TradingState
 from midfreq.model.events import OrderEvent, OrderFilled
 from midfreq.portfolio.portfolio import Portfolio
@@ -26,13 +25,10 @@ class RiskManager:
         self,
         config: RiskManagerConfig,
         bus: MessageBus,
-        clock: Clock,
         portfolio: Portfolio,
         gate: RiskGate,
     ) -> None:
         self.config = config
-        self._bus = bus
-        self._clock = clock
         self._portfolio = portfolio
         self._gate = gate
         self.breaches = 0

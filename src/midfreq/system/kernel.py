@@ -86,7 +86,7 @@ class Kernel:
             config.risk_management.gate(), self.bus, self.cache, self.portfolio_view, clock
         )
         self.risk_manager = RiskManager(
-            config.risk_management.manager(), self.bus, clock, self.portfolio, self.gate
+            config.risk_management.manager(), self.bus, self.portfolio, self.gate
         )
         self.exec_engine = ExecutionEngine(self.bus, clock)
         self.venue: SimulatedVenue = config.venue.build(self.cache, clock)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from midfreq.core.clock import SimulatedClock
-from midfreq.data.live import WebSocketFeedClient
 from midfreq.model.data import FreshData, StaleData
 from midfreq.model.identifiers import InstrumentId
 from midfreq.strategies.base import BaseStrategy
 from midfreq.system.config import parse_system_config
 from midfreq.system.kernel import Kernel
-from midfreq.system.trading_system import LiveDataClient
 
 AAA = InstrumentId("AAA.SIM")
 
@@ -33,8 +31,3 @@ def test_stale_and_fresh_reach_the_cache_and_the_strategy() -> None:
     kernel.process(FreshData(instrument_id=AAA, ts_event=20))
     assert not kernel.cache_view.is_stale(AAA)
     assert watcher.statuses == [("StaleData", True), ("FreshData", False)]
-
-
-def test_the_websocket_client_is_a_live_data_client() -> None:
-    client: LiveDataClient = WebSocketFeedClient("ws://127.0.0.1:9", ["AAA"])
-    assert client.name == "websocket"

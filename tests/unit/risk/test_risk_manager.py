@@ -138,7 +138,6 @@ def test_a_fill_that_opens_a_drawdown_is_checked_at_once():
     manager = RiskManager(
         RiskManagerConfig(max_drawdown=0.05, drawdown_action=TradingState.REDUCING),
         bus,
-        clock,
         portfolio,
         gate,
     )
