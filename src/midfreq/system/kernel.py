@@ -196,21 +196,8 @@ class Kernel:
     def process_bar(self, bar: Bar) -> None:
         """Run one bar through the kernel (the backtest hot path: keep it lean)."""
         ts = bar.ts_event
-        last = self._last_ts
-        if ts != last:
-            if self._simulated and last is not None and ts > last:
-                self.portfolio.record_equity(last)
-                if self.purge_closed_orders and self.cache.has_purgeable_orders:
-                    self.cache.purge_closed_orders()
-                self._last_ts = ts
-                clock = self.clock
-                due = clock._next_due
-                if due is not None and due <= ts:
-                    clock.advance_time(ts)  # type: ignore[attr-defined]
-                else:
-                    clock._now = ts  # type: ignore[attr-defined]
-            else:
-                self._advance(ts)
+        if ts != self._last_ts:
+            self._advance(ts)
         venue = self.venue
         if venue._inflight or bar.instrument_id in venue._working:
             venue.on_bar(bar)
