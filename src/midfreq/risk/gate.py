@@ -117,7 +117,8 @@ class InstrumentKnown:
 
 
 class PrecisionValid:
-    """Quantity must be a positive whole number of lots; prices whole numbers of ticks."""
+    """Quantity must be a positive whole number of lots within the instrument's minimum and
+    maximum order quantity; prices whole numbers of ticks."""
 
     def check(self, order: Order, context: RiskContext) -> Denial | None:
         instrument = context.instrument(order)
@@ -126,6 +127,16 @@ class PrecisionValid:
             return Denial(
                 DenialCode.INVALID_QUANTITY,
                 {"quantity": order.quantity, "lot_size": instrument.lot_size},
+            )
+        if order.quantity < instrument.min_quantity:
+            return Denial(
+                DenialCode.INVALID_QUANTITY,
+                {"quantity": order.quantity, "min_quantity": instrument.min_quantity},
+            )
+        if instrument.max_quantity is not None and order.quantity > instrument.max_quantity:
+            return Denial(
+                DenialCode.INVALID_QUANTITY,
+                {"quantity": order.quantity, "max_quantity": instrument.max_quantity},
             )
         for name, price in (("price", order.price), ("trigger_price", order.trigger_price)):
             if price is not None and not instrument.is_valid_price(price):

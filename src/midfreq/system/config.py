@@ -67,6 +67,8 @@ class InstrumentConfig(ConfigModel):
     tick_size: float = Field(default=0.01, gt=0)
     lot_size: float = Field(default=1.0, gt=0)
     multiplier: int = Field(default=1, gt=0)
+    min_quantity: float = Field(default=0.0, ge=0)
+    max_quantity: float | None = Field(default=None, gt=0)
     underlying: str | None = None
     expiry: dt.date | None = None
     strike: float | None = Field(default=None, gt=0)
@@ -85,6 +87,8 @@ class InstrumentConfig(ConfigModel):
             "tick_size": self.tick_size,
             "lot_size": self.lot_size,
             "multiplier": self.multiplier,
+            "min_quantity": self.min_quantity,
+            "max_quantity": self.max_quantity,
         }
         where = f"instruments[{self.symbol}]"
         expiry_ns = (

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import pytest
 
+from midfreq.core.clock import SimulatedClock
+from midfreq.model.data import Bar
 from midfreq.model.enums import DenialCode, OrderSide, OrderStatus, OrderType, TradingState
-from midfreq.model.events import OrderDenied, OrderSubmitted, TradingStateChanged
-from midfreq.model.identifiers import InstrumentId
+from midfreq.model.events import (
+    OrderDenied,
+    OrderInitialized,
+    OrderSubmitted,
+    TradingStateChanged,
+)
+from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId
+from midfreq.model.orders import Order
 from midfreq.risk.gate import TRADING_STATE_TOPIC, Denial
+from midfreq.system.config import parse_system_config
+from midfreq.system.kernel import Kernel
 
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
 LIMIT = OrderType.LIMIT
@@ -387,3 +397,48 @@ def test_halting_through_the_bus_denies_what_follows_in_the_kernel(make_kernel):
     assert [(e.state, e.reason) for e in published] == [(TradingState.HALTED, "operator")]
     assert order.status is OrderStatus.DENIED
     assert h.kernel.venue.fill_count == 0
+
+
+@pytest.mark.parametrize(
+    ("quantity", "expected"),
+    [
+        (5, {"quantity": 5.0, "min_quantity": 10.0}),
+        (600, {"quantity": 600.0, "max_quantity": 500.0}),
+        (10, None),
+        (500, None),
+    ],
+)
+def test_instrument_quantity_limits_are_enforced(quantity, expected) -> None:
+
+    config = parse_system_config(
+        {
+            "data_feed": {"symbols": ["AAA"]},
+            "instruments": [{"symbol": "AAA", "min_quantity": 10, "max_quantity": 500}],
+            "logging": {"file": None},
+        }
+    )
+    kernel = Kernel(config, SimulatedClock(0))
+    kernel.process_bar(Bar(InstrumentId("AAA.SIM"), 10.0, 10.0, 10.0, 10.0, 1e6, 60, 60))
+    order = _limitless_order(quantity)
+    denial = kernel.gate.check(order)
+    if expected is None:
+        assert denial is None
+    else:
+        assert denial is not None
+        assert denial.code is DenialCode.INVALID_QUANTITY
+        assert denial.details == expected
+
+
+def _limitless_order(quantity: float) -> Order:
+
+    init = OrderInitialized(
+        client_order_id=ClientOrderId("O-q"),
+        strategy_id=StrategyId("s-1"),
+        instrument_id=InstrumentId("AAA.SIM"),
+        side=OrderSide.BUY,
+        order_type=OrderType.MARKET,
+        quantity=float(quantity),
+        ts_event=60,
+        ts_init=60,
+    )
+    return Order(init, 0)
