@@ -13,6 +13,7 @@ from typing import Any
 from midfreq.cache import Cache, CacheView
 from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock, SimulatedClock
+from midfreq.core.component import Component
 from midfreq.core.errors import ConfigError
 from midfreq.data.engine import DataEngine
 from midfreq.execution.engine import ExecutionEngine
@@ -57,12 +58,17 @@ class KernelOrderRouter:
         self._bus.send("OrderManager.cancel_all", command)
 
 
-class Kernel:
-    """One trading kernel. Feed it data with `process_*`; read it through the views."""
+class Kernel(Component):
+    """One trading kernel. Feed it data with `process_*`; read it through the views.
+
+    Its lifecycle is a `Component`'s: READY -> RUNNING (``start``) -> STOPPED (``stop``); a
+    stopped kernel can be started again.
+    """
 
     def __init__(
         self, config: SystemConfig, clock: Clock, *, purge_closed_orders: bool = False
     ) -> None:
+        super().__init__("kernel")
         self.config = config
         self.purge_closed_orders = purge_closed_orders
         self.clock = clock
@@ -95,7 +101,6 @@ class Kernel:
         self.strategies: list[BaseStrategy] = []
         self._simulated = isinstance(clock, SimulatedClock)
         self._last_ts: int | None = None
-        self.is_running = False
 
     def _check_currencies(self) -> None:
         account = self.portfolio.currency
@@ -160,22 +165,30 @@ class Kernel:
         return added
 
     # ---- lifecycle ------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start the risk manager and every strategy."""
-        self.is_running = True
+    def on_start(self) -> None:
+        """Start every strategy."""
         for strategy in self.strategies:
             strategy.start()
 
     def stop(self, cancel_open_orders: bool = True) -> None:
-        """Cancel open orders (and let the cancels reach the venue), then stop strategies."""
-        if cancel_open_orders and self.cache.open_orders:
+        """Cancel open orders (and let the cancels reach the venue), then stop strategies.
+
+        Raises
+        ------
+        InvalidStateTransition
+            If the kernel is not running.
+        """
+        if cancel_open_orders and self.is_running and self.cache.open_orders:
             self.bus.send(
                 "OrderManager.cancel_all", CancelAllOrders(ts_init=self.clock.timestamp_ns())
             )
             self.venue.process(self.clock.timestamp_ns() + self.venue.latency.delay_ns())
+        super().stop()
+
+    def on_stop(self) -> None:
+        """Stop every strategy."""
         for strategy in self.strategies:
             strategy.stop()
-        self.is_running = False
 
     # ---- the data path ----------------------------------------------------------------------
     def _advance(self, ts: int) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from midfreq.core.clock import NANOS_PER_MINUTE, SimulatedClock
-from midfreq.core.errors import ConfigError
+from midfreq.core.component import ComponentState
+from midfreq.core.errors import ConfigError, InvalidStateTransition
 from midfreq.model.data import Bar
 from midfreq.model.enums import OrderSide, OrderStatus, OrderType
 from midfreq.model.identifiers import InstrumentId
@@ -279,3 +280,20 @@ def test_status_reports_the_kernel_state():
     assert status["portfolio"]["cash"] == pytest.approx(1_000_000.0 - 10 * 11.0)
     assert [s["strategy_id"] for s in status["strategies"]] == ["s-1"]
     assert status["risk_metrics"]["trading_state"] == "ACTIVE"
+
+
+def test_kernel_follows_the_component_lifecycle() -> None:
+    config = parse_system_config({"data_feed": {"symbols": ["AAA"]}, "logging": {"file": None}})
+    kernel = Kernel(config, SimulatedClock(0))
+    strategy = kernel.add_strategy(MomentumStrategy({"symbols": ["AAA"]}))
+    assert kernel.state is ComponentState.READY
+    with pytest.raises(InvalidStateTransition):
+        kernel.stop()
+    kernel.start()
+    assert kernel.state is ComponentState.RUNNING and strategy.is_running
+    with pytest.raises(InvalidStateTransition):
+        kernel.start()
+    kernel.stop()
+    assert kernel.state is ComponentState.STOPPED and not strategy.is_running
+    kernel.start()  # a stopped kernel starts again, with its strategies
+    assert kernel.is_running and strategy.is_running
