@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from midfreq.core.errors import DataError
-from midfreq.data import aggregation as aggregation_module
+from midfreq.data.aggregation import batch as batch_module
+from midfreq.data.aggregation import builders as builders_module
 from midfreq.data.aggregation import (
     DollarBarBuilder,
     TickBarBuilder,
@@ -295,8 +296,8 @@ def test_both_walks_over_the_running_total_agree(sizes: list[float], threshold: 
     by_search: list[int] = []
     by_table: list[int] = []
 
-    stop_search = aggregation_module._walk_by_search(cumulative, threshold, by_search)
-    stop_table = aggregation_module._walk_by_table(cumulative, threshold, by_table)
+    stop_search = batch_module._walk_by_search(cumulative, threshold, by_search)
+    stop_table = batch_module._walk_by_table(cumulative, threshold, by_table)
 
     assert (by_search, stop_search) == (by_table, stop_table)
     # The same bars as a running total from the first trade, tested trade by trade.
@@ -785,7 +786,11 @@ def test_quote_price_choice_and_origin_are_checked() -> None:
 
 
 def test_docstring_examples_run() -> None:
-    result = doctest.testmod(aggregation_module)
+    attempted = failed = 0
+    for module in (batch_module, builders_module):
+        result = doctest.testmod(module)
+        attempted += result.attempted
+        failed += result.failed
 
-    assert result.attempted > 10
-    assert result.failed == 0
+    assert attempted > 10
+    assert failed == 0
