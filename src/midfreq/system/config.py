@@ -16,6 +16,7 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from midfreq.core.clock import NANOS_PER_SECOND
 from midfreq.core.errors import ConfigError
+from midfreq.data.aggregation.live import LiveBarsConfig
 from midfreq.data.synthetic import SyntheticMarketConfig
 from midfreq.infra.config import ConfigModel, load_yaml, parse_model, substitute_env
 from midfreq.model.enums import AssetClass, OptionRight, TradingState
@@ -185,6 +186,9 @@ class DataFeedConfig(ConfigModel):
         Settings of the synthetic market (see `SyntheticMarketConfig`), without ``symbols``.
     replay : ReplayConfig
         The range and speed of a catalog replay (``provider: catalog``).
+    bars : LiveBarsConfig or None
+        Bars to build on the fly from the feed's trades or quotes (time, tick, volume or
+        dollar bars) and deliver to strategies' ``on_bar``, in backtests, paper and live alike.
     """
 
     provider: Literal["synthetic", "catalog", "websocket", "alpaca"] = "synthetic"
@@ -196,6 +200,7 @@ class DataFeedConfig(ConfigModel):
     url: str | None = None
     alpaca_feed: Literal["iex", "sip"] = "iex"
     stale_after_seconds: float | None = Field(default=None, gt=0)
+    bars: LiveBarsConfig | None = None
 
     @field_validator("url")
     @classmethod

@@ -15,6 +15,7 @@ from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock, SimulatedClock
 from midfreq.core.component import Component
 from midfreq.core.errors import ConfigError
+from midfreq.data.aggregation.live import LiveBarAggregator
 from midfreq.data.engine import DataEngine
 from midfreq.execution.engine import ExecutionEngine
 from midfreq.model.commands import CancelAllOrders, CancelOrder
@@ -77,6 +78,10 @@ class Kernel(Component):
         for instrument in config.instrument_list():
             self.cache.add_instrument(instrument)
         self.data_engine = DataEngine(self.bus, self.cache)
+        bars = config.data_feed.bars
+        self.live_bars = (
+            LiveBarAggregator(bars, clock, self.data_engine.process_bar) if bars else None
+        )
         self.portfolio = Portfolio(
             self.bus,
             self.cache,
@@ -186,9 +191,11 @@ class Kernel(Component):
         super().stop()
 
     def on_stop(self) -> None:
-        """Stop every strategy."""
+        """Stop every strategy and the live bar timer."""
         for strategy in self.strategies:
             strategy.stop()
+        if self.live_bars is not None:
+            self.live_bars.stop()
 
     # ---- the data path ----------------------------------------------------------------------
     def _advance(self, ts: int) -> None:
@@ -223,6 +230,8 @@ class Kernel(Component):
         self._advance(quote.ts_event)
         self.venue.on_quote(quote)
         self.data_engine.process_quote(quote)
+        if self.live_bars is not None:
+            self.live_bars.on_quote(quote)
         self.venue.process(self.clock.timestamp_ns())
 
     def process_trade(self, trade: TradeTick) -> None:
@@ -230,6 +239,8 @@ class Kernel(Component):
         self._advance(trade.ts_event)
         self.venue.on_trade(trade)
         self.data_engine.process_trade(trade)
+        if self.live_bars is not None:
+            self.live_bars.on_trade(trade)
         self.venue.process(self.clock.timestamp_ns())
 
     def process_book(self, book: OrderBookSnapshot) -> None:

@@ -32,9 +32,12 @@ from midfreq.data.aggregation.builders import (
     TimeBarBuilder,
     VolumeBarBuilder,
 )
+from midfreq.data.aggregation.live import LiveBarAggregator, LiveBarsConfig
 
 __all__ = [
     "DollarBarBuilder",
+    "LiveBarAggregator",
+    "LiveBarsConfig",
     "QuotePrice",
     "TickBarBuilder",
     "TimeBarBuilder",
