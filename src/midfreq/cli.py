@@ -191,6 +191,15 @@ def _backtest(args: argparse.Namespace) -> int:
     )
     if result.denials:
         print("denied orders: " + ", ".join(f"{k} {v}" for k, v in result.denials.items()))
+    outside = result.data_quality.get("bars_outside_session")
+    if outside:
+        quality = result.data_quality
+        first = quality["first_outside_session"]
+        print(
+            f"warning: {outside:,} bars outside {quality['calendar']} sessions "
+            f"({quality['outside_session_action']}; first {first['instrument_id']} at "
+            f"{first['ts']})"
+        )
     print(f"results written to {output}/ (orders, trades, round_trips, equity: .parquet and .csv)")
     return 0
 

@@ -12,12 +12,14 @@ import numpy as np
 
 from midfreq.backtest.recorder import ExecutionRecorder
 from midfreq.backtest.results import BacktestResult
+from midfreq.backtest.sessions import SessionCheck
 from midfreq.core.clock import NANOS_PER_DAY, NANOS_PER_SECOND, SimulatedClock
 from midfreq.core.errors import ConfigError
 from midfreq.data.bars import BarArrays, merge_bars
 from midfreq.data.catalog import ParquetCatalog
 from midfreq.data.loaders import read_bars
 from midfreq.data.synthetic import iter_bar_windows, iter_session_bar_windows
+from midfreq.infra.logging import get_logger
 from midfreq.model.data import Bar, QuoteTick, TradeTick
 from midfreq.model.identifiers import InstrumentId
 from midfreq.model.values import MONEY_SCALE
@@ -57,6 +59,7 @@ class BacktestEngine:
     def __init__(self, config: str | Path | SystemConfig) -> None:
         self.config = config if isinstance(config, SystemConfig) else load_system_config(config)
         self.kernel: Kernel | None = None
+        self.session_check: SessionCheck | None = None
 
     def _period(
         self, start_date: str | dt.date | None, end_date: str | dt.date | None
@@ -91,24 +94,16 @@ class BacktestEngine:
         # Bars are stamped with their close: a day's bars close in (midnight, next midnight].
         start_ns = _day_start_ns(start) if start else None
         end_ns = _day_start_ns(end) + NANOS_PER_DAY if end else None
-        if data.source == "files":
-            streams = []
-            for symbol in self.config.data_feed.symbols:
-                path = data.files.get(symbol)
-                if path is None:
-                    raise ConfigError(
-                        f"backtest.data.files.{symbol}",
-                        None,
-                        "a CSV or Parquet file for every data_feed symbol",
-                        self.config.source,
-                    )
-                iid = InstrumentId.from_parts(symbol, self.config.data_feed.venue)
-                bars = read_bars(path, iid, tz=data.timezone)
-                first = start_ns + 1 if start_ns is not None else None
-                streams.append(bars.slice_time(first, end_ns))
-            return iter([streams])
-        if data.source == "catalog":
-            return self._catalog_windows(start_ns, end_ns)
+        self.session_check = None
+        if data.source != "synthetic":
+            windows = self._stored_windows(start_ns, end_ns)
+            if data.calendar is None:
+                return windows
+            check = SessionCheck(
+                data.calendar, data.bar_interval_seconds * NANOS_PER_SECOND, data.outside_session
+            )
+            self.session_check = check
+            return check.windows(windows)
         if start_ns is None or end_ns is None:
             raise ConfigError(
                 "backtest.start_date/end_date",
@@ -125,6 +120,29 @@ class BacktestEngine:
         interval = data.bar_interval_seconds * NANOS_PER_SECOND
         count = (end_ns - start_ns) // interval
         return iter_bar_windows(market, start_ns, count)
+
+    def _stored_windows(
+        self, start_ns: int | None, end_ns: int | None
+    ) -> Iterator[list[BarArrays]]:
+        """Bars of the period from the configured files or the catalog."""
+        data = self.config.backtest.data
+        if data.source == "files":
+            streams = []
+            for symbol in self.config.data_feed.symbols:
+                path = data.files.get(symbol)
+                if path is None:
+                    raise ConfigError(
+                        f"backtest.data.files.{symbol}",
+                        None,
+                        "a CSV or Parquet file for every data_feed symbol",
+                        self.config.source,
+                    )
+                iid = InstrumentId.from_parts(symbol, self.config.data_feed.venue)
+                bars = read_bars(path, iid, tz=data.timezone)
+                first = start_ns + 1 if start_ns is not None else None
+                streams.append(bars.slice_time(first, end_ns))
+            return iter([streams])
+        return self._catalog_windows(start_ns, end_ns)
 
     def _catalog_windows(
         self, start_ns: int | None, end_ns: int | None
@@ -188,6 +206,8 @@ class BacktestEngine:
             Any time-ordered bars, quotes and trades instead of bars (e.g. recorded quotes).
         """
         started = time.perf_counter()
+        if data is not None or bars is not None:
+            self.session_check = None  # set by `load_bar_windows`, whose windows are not used
         if data is None:
             if bar_windows is None:
                 if bars is not None:
@@ -221,7 +241,12 @@ class BacktestEngine:
         kernel.stop(cancel_open_orders=False)
         recorder.finish()
         self.kernel = kernel
-        return self._result(kernel, recorder, count, time.perf_counter() - started)
+        result = self._result(kernel, recorder, count, time.perf_counter() - started)
+        if self.session_check is not None:
+            result.data_quality = self.session_check.report()
+            if self.session_check.outside:
+                get_logger("backtest").warning("bars outside sessions", **result.data_quality)
+        return result
 
     def _result(
         self, kernel: Kernel, recorder: ExecutionRecorder, count: int, elapsed: float

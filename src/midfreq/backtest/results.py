@@ -36,6 +36,8 @@ class BacktestResult:
     models: dict[str, Any]
     portfolio: dict[str, float | int]
     denials: dict[str, int] = field(default_factory=dict)
+    data_quality: dict[str, Any] = field(default_factory=dict)
+    """Findings about the input data, e.g. bars outside sessions (`SessionCheck.report`)."""
 
     @property
     def final_equity(self) -> float:
@@ -85,6 +87,7 @@ class BacktestResult:
             "stats": {k: _json_number(v) for k, v in self.stats.to_dict().items()},
             "portfolio": {k: _json_number(v) for k, v in self.portfolio.items()},
             "denials": self.denials,
+            "data_quality": self.data_quality,
             "models": self.models,
         }
 
