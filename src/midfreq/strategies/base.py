@@ -19,8 +19,9 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from midfreq.cache import CacheView
 from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock, TimeEvent
-from midfreq.core.errors import ConfigError, InvariantViolation
+from midfreq.core.errors import InvariantViolation
 from midfreq.core.ids import IdGenerator
+from midfreq.infra.config import parse_model
 from midfreq.model.commands import CancelAllOrders, CancelOrder
 from midfreq.model.data import Bar, FreshData, QuoteTick, StaleData, TradeTick
 from midfreq.model.enums import OrderSide, OrderType, TimeInForce
@@ -28,6 +29,7 @@ from midfreq.model.events import OrderEvent, OrderFilled, OrderInitialized
 from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId
 from midfreq.model.orders import Order
 from midfreq.portfolio.portfolio import PortfolioView
+from midfreq.strategies.config import OpenStrategyConfig, StrategyConfig
 from midfreq.strategies.indicators import z_score
 
 T = TypeVar("T")
@@ -88,41 +90,16 @@ def run_hook(result: Any, name: str) -> None:
     raise InvariantViolation(message)
 
 
-def _parse_int(value: Any) -> int:
-    # YAML gives ints; environment substitution gives strings such as "20".
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(value)
-    return int(value)
-
-
-def _parse_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(value)
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(value)
-    return number
-
-
-def _parse_bool(value: Any) -> bool:
-    # bool("false") is True: accept only real booleans and the words true/false.
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ValueError(value)
-
-
 class BaseStrategy:
     """Base of every strategy.
 
     Parameters
     ----------
     config : Mapping, optional
-        Strategy settings. Recognised here: ``strategy_id``, ``symbols`` (``AAPL`` or
-        ``AAPL.SIM``), ``venue`` (default ``SIM``), ``lookback_period`` (history kept for
-        `calculate_z_score`, default 20), ``order_quantity`` (default 100) and
-        ``max_position_size`` (absolute position cap used by `place_order`).
+        Strategy settings, validated by ``config_class`` (see `StrategyConfig`: ``strategy_id``,
+        ``symbols``, ``venue``, ``lookback_period``, ``order_quantity``,
+        ``max_position_size``, plus the strategy's own parameters). A strategy without a
+        ``config_class`` may read further keys from ``self.config``.
     order_router : OrderRouter, optional
         Where orders go; the kernel supplies one when the strategy is added to it.
     risk_manager : object, optional
@@ -131,12 +108,15 @@ class BaseStrategy:
     Raises
     ------
     ConfigError
-        If a setting is invalid; the error names ``strategies.<strategy_id>.<key>``. Numbers
-        and booleans may be given as text (``"20"``, ``"false"``), as environment
-        substitution produces.
+        If a setting is invalid or unknown to ``config_class``; the error names
+        ``strategies.<strategy_id>.<key>``, the value and what was expected.
     """
 
     name: ClassVar[str] = "base"
+    config_class: ClassVar[type[StrategyConfig] | None] = None
+    """The strategy's settings model; None accepts the shared settings plus any other keys."""
+    params: StrategyConfig
+    """The validated settings (an instance of ``config_class``)."""
     keeps_price_history: ClassVar[bool] = True
     """Keep the last ``lookback_period`` prices per instrument for `calculate_z_score`."""
 
@@ -150,27 +130,16 @@ class BaseStrategy:
         self.order_router = order_router
         self.risk_manager = risk_manager
         self.strategy_id = StrategyId(str(self.config.get("strategy_id") or f"{self.name}-001"))
-        venue = str(self.config.get("venue", "SIM"))
-        symbols = self.config.get("symbols", [])
-        if isinstance(symbols, str) or not isinstance(symbols, Iterable):
-            raise ConfigError(
-                f"strategies.{self.strategy_id}.symbols", symbols, "a list of symbols"
-            )
+        model = self.config_class or OpenStrategyConfig
+        self.params = parse_model(model, self.config, prefix=f"strategies.{self.strategy_id}")
+        venue = self.params.venue
         self.instrument_ids: list[InstrumentId] = [
-            InstrumentId(s) if "." in str(s) else InstrumentId.from_parts(str(s), venue)
-            for s in symbols
+            InstrumentId(s) if "." in s else InstrumentId.from_parts(s, venue)
+            for s in self.params.symbols
         ]
-        self.lookback = self._setting(
-            "lookback_period", 20, _parse_int, "an integer >= 2", lambda v: v >= 2
-        )
-        self.order_quantity = self._setting(
-            "order_quantity", 100, _parse_float, "a number > 0", lambda v: v > 0
-        )
-        self.max_position_size: float | None = None
-        if self.config.get("max_position_size") is not None:
-            self.max_position_size = self._setting(
-                "max_position_size", None, _parse_float, "a number >= 0", lambda v: v >= 0
-            )
+        self.lookback = self.params.lookback_period
+        self.order_quantity = self.params.order_quantity
+        self.max_position_size = self.params.max_position_size
         self._history: dict[InstrumentId, deque[float]] = {}
         self._lookup: dict[str, InstrumentId] = {}
         self._lookup_for: list[InstrumentId] | None = None
@@ -183,25 +152,6 @@ class BaseStrategy:
         self._subscriptions: list[tuple[str, Callable[[Any], None]]] = []
         self._timer_names: list[str] = []
         self.is_running = False
-
-    def _setting(
-        self,
-        key: str,
-        default: Any,
-        parse: Callable[[Any], T],
-        expected: str,
-        valid: Callable[[T], bool] = lambda _value: True,
-    ) -> T:
-        # One setting, parsed and checked; a bad one is a ConfigError naming its key.
-        value = self.config.get(key, default)
-        field = f"strategies.{self.strategy_id}.{key}"
-        try:
-            parsed = parse(value)
-        except (TypeError, ValueError):
-            raise ConfigError(field, value, expected) from None
-        if not valid(parsed):
-            raise ConfigError(field, value, expected)
-        return parsed
 
     # ---- wiring (called by the kernel) ---------------------------------------------------
     def register(

@@ -7,11 +7,29 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from midfreq.core.errors import ConfigError
+from pydantic import Field, ValidationInfo, field_validator
+
 from midfreq.model.data import Bar, QuoteTick
 from midfreq.model.identifiers import InstrumentId
-from midfreq.strategies.base import BaseStrategy, OrderRouter, _parse_bool, _parse_float
+from midfreq.strategies.base import BaseStrategy, OrderRouter
+from midfreq.strategies.config import StrategyConfig
 from midfreq.strategies.indicators import RollingZScore
+
+
+class MeanReversionConfig(StrategyConfig):
+    """Settings of `MeanReversionStrategy`."""
+
+    z_score_threshold: float = Field(default=2.0, allow_inf_nan=False)
+    exit_z_score: float = Field(default=0.5, allow_inf_nan=False)
+    allow_short: bool = True
+
+    @field_validator("exit_z_score")
+    @classmethod
+    def _below_entry(cls, value: float, info: ValidationInfo) -> float:
+        entry = info.data.get("z_score_threshold")
+        if value < 0 or (entry is not None and value >= entry):
+            raise ValueError(f"a number >= 0 and below z_score_threshold ({entry})")
+        return value
 
 
 class MeanReversionStrategy(BaseStrategy):
@@ -22,6 +40,8 @@ class MeanReversionStrategy(BaseStrategy):
     """
 
     name = "mean_reversion"
+    config_class = MeanReversionConfig
+    params: MeanReversionConfig
     keeps_price_history = False  # its RollingZScore holds what it needs
 
     def __init__(
@@ -31,15 +51,9 @@ class MeanReversionStrategy(BaseStrategy):
         risk_manager: Any | None = None,
     ) -> None:
         super().__init__(config, order_router, risk_manager)
-        self.entry = self._setting("z_score_threshold", 2.0, _parse_float, "a number")
-        self.exit = self._setting("exit_z_score", 0.5, _parse_float, "a number")
-        self.allow_short = self._setting("allow_short", True, _parse_bool, "true or false")
-        if not self.entry > self.exit >= 0:
-            raise ConfigError(
-                f"strategies.{self.strategy_id}.z_score_threshold/exit_z_score",
-                (self.entry, self.exit),
-                "z_score_threshold > exit_z_score >= 0",
-            )
+        self.entry = self.params.z_score_threshold
+        self.exit = self.params.exit_z_score
+        self.allow_short = self.params.allow_short
         self._scores = {iid: RollingZScore(self.lookback) for iid in self.instrument_ids}
         self._targets: dict[InstrumentId, float] = dict.fromkeys(self.instrument_ids, 0.0)
 

@@ -6,11 +6,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from midfreq.core.errors import ConfigError
+from pydantic import Field, ValidationInfo, field_validator
+
 from midfreq.model.data import Bar, QuoteTick
 from midfreq.model.identifiers import InstrumentId
-from midfreq.strategies.base import BaseStrategy, OrderRouter, _parse_bool, _parse_int
+from midfreq.strategies.base import BaseStrategy, OrderRouter
+from midfreq.strategies.config import StrategyConfig
 from midfreq.strategies.indicators import SimpleMovingAverage
+
+
+class MomentumConfig(StrategyConfig):
+    """Settings of `MomentumStrategy`."""
+
+    fast_period: int = Field(default=10, ge=1)
+    slow_period: int = Field(default=30, ge=2)
+    allow_short: bool = True
+
+    @field_validator("slow_period")
+    @classmethod
+    def _above_fast(cls, value: int, info: ValidationInfo) -> int:
+        fast = info.data.get("fast_period")
+        if fast is not None and value <= fast:
+            raise ValueError(f"an integer above fast_period ({fast})")
+        return value
 
 
 class MomentumStrategy(BaseStrategy):
@@ -21,6 +39,8 @@ class MomentumStrategy(BaseStrategy):
     """
 
     name = "momentum"
+    config_class = MomentumConfig
+    params: MomentumConfig
     keeps_price_history = False  # its moving averages hold what it needs
 
     def __init__(
@@ -30,15 +50,9 @@ class MomentumStrategy(BaseStrategy):
         risk_manager: Any | None = None,
     ) -> None:
         super().__init__(config, order_router, risk_manager)
-        self.fast_period = self._setting("fast_period", 10, _parse_int, "an integer >= 1")
-        self.slow_period = self._setting("slow_period", 30, _parse_int, "an integer >= 2")
-        if not 1 <= self.fast_period < self.slow_period:
-            raise ConfigError(
-                f"strategies.{self.strategy_id}.fast_period/slow_period",
-                (self.fast_period, self.slow_period),
-                "1 <= fast_period < slow_period",
-            )
-        self.allow_short = self._setting("allow_short", True, _parse_bool, "true or false")
+        self.fast_period = self.params.fast_period
+        self.slow_period = self.params.slow_period
+        self.allow_short = self.params.allow_short
         self._averages = {
             iid: (SimpleMovingAverage(self.fast_period), SimpleMovingAverage(self.slow_period))
             for iid in self.instrument_ids

@@ -122,17 +122,17 @@ def test_numeric_settings_given_as_strings_are_accepted():
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("symbols", "AAPL", "a list of symbols"),
-        ("symbols", 5, "a list of symbols"),
-        ("lookback_period", "twenty", "an integer >= 2"),
-        ("lookback_period", 1, "an integer >= 2"),
-        ("lookback_period", 2.5, "an integer >= 2"),
-        ("order_quantity", 0, "a number > 0"),
-        ("order_quantity", -5, "a number > 0"),
-        ("order_quantity", "lots", "a number > 0"),
-        ("order_quantity", math.inf, "a number > 0"),
-        ("max_position_size", -1, "a number >= 0"),
-        ("max_position_size", [100], "a number >= 0"),
+        ("symbols", "AAPL", "a list of symbols, not one string"),
+        ("symbols", 5, "a valid list"),
+        ("lookback_period", "twenty", "a valid integer, unable to parse string as an integer"),
+        ("lookback_period", 1, "greater than or equal to 2"),
+        ("lookback_period", 2.5, "a valid integer, got a number with a fractional part"),
+        ("order_quantity", 0, "greater than 0"),
+        ("order_quantity", -5, "greater than 0"),
+        ("order_quantity", "lots", "a valid number, unable to parse string as a number"),
+        ("order_quantity", math.inf, "a finite number"),
+        ("max_position_size", -1, "greater than or equal to 0"),
+        ("max_position_size", [100], "a valid number"),
     ],
 )
 def test_invalid_settings_raise_config_error_naming_the_key(key, value, expected):

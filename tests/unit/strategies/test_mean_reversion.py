@@ -146,30 +146,42 @@ def test_allow_short_given_as_text_is_read_as_a_boolean(text, expected):
     [
         (
             {"z_score_threshold": 0.5, "exit_z_score": 0.5},
-            "strategies.mr-1.z_score_threshold/exit_z_score",
-            "z_score_threshold > exit_z_score >= 0",
+            "strategies.mr-1.exit_z_score",
+            "a number >= 0 and below z_score_threshold (0.5)",
         ),
         (
             {"z_score_threshold": 1.0, "exit_z_score": 2.0},
-            "strategies.mr-1.z_score_threshold/exit_z_score",
-            "z_score_threshold > exit_z_score >= 0",
+            "strategies.mr-1.exit_z_score",
+            "a number >= 0 and below z_score_threshold (1.0)",
         ),
         (
             {"exit_z_score": -0.1},
-            "strategies.mr-1.z_score_threshold/exit_z_score",
-            "z_score_threshold > exit_z_score >= 0",
+            "strategies.mr-1.exit_z_score",
+            "a number >= 0 and below z_score_threshold (1.5)",
         ),
-        ({"z_score_threshold": "high"}, "strategies.mr-1.z_score_threshold", "a number"),
-        ({"exit_z_score": None}, "strategies.mr-1.exit_z_score", "a number"),
-        ({"allow_short": "maybe"}, "strategies.mr-1.allow_short", "true or false"),
-        ({"allow_short": 1}, "strategies.mr-1.allow_short", "true or false"),
-        ({"lookback_period": 1}, "strategies.mr-1.lookback_period", "an integer >= 2"),
-        ({"order_quantity": 0}, "strategies.mr-1.order_quantity", "a number > 0"),
+        (
+            {"z_score_threshold": "high"},
+            "strategies.mr-1.z_score_threshold",
+            "a valid number, unable to parse string as a number",
+        ),
+        ({"exit_z_score": None}, "strategies.mr-1.exit_z_score", "a valid number"),
+        (
+            {"allow_short": "maybe"},
+            "strategies.mr-1.allow_short",
+            "a valid boolean, unable to interpret input",
+        ),
+        ({"lookback_period": 1}, "strategies.mr-1.lookback_period", "greater than or equal to 2"),
+        ({"order_quantity": 0}, "strategies.mr-1.order_quantity", "greater than 0"),
+        ({"zscore": 2}, "strategies.mr-1.zscore", None),
     ],
 )
 def test_invalid_settings_raise_config_error_naming_the_fields(settings, field, expected):
     with pytest.raises(ConfigError) as raised:
         _strategy(**settings)
     assert raised.value.field == field
+    if expected is None:  # an unknown key: the known ones are listed
+        expected = raised.value.expected
+        assert expected.startswith("one of the known keys: strategy_id, symbols")
+        assert "z_score_threshold" in expected
     assert raised.value.expected == expected
     assert str(raised.value).startswith(f"{field}: expected {expected}, was ")

@@ -155,7 +155,8 @@ def test_invalid_settings_of_a_built_in_raise_its_config_error():
         StrategyFactory.create_strategy(
             "momentum", {"strategy_id": "m", "fast_period": 20, "slow_period": 5}
         )
-    assert raised.value.field == "strategies.m.fast_period/slow_period"
+    assert raised.value.field == "strategies.m.slow_period"
+    assert raised.value.expected == "an integer above fast_period (20)"
 
 
 @pytest.mark.parametrize(
