@@ -20,6 +20,7 @@ from midfreq.simulation.models import (
     NoFee,
     PerContractFee,
     PerShareFee,
+    QuoteFillModel,
 )
 from midfreq.simulation.venue import SimulatedVenue
 
@@ -58,6 +59,10 @@ class SimulatedVenueConfig(ConfigModel):
         Delay before orders and cancels reach the venue.
     day_timezone : str
         Time zone whose midnight ends DAY orders.
+    queue_position : bool
+        Resting limits fill on trades at their price once the volume displayed ahead of them on
+        arrival has traded (see `QuoteFillModel`); off by default: they then fill only when a
+        trade prints through them or the opposite touch reaches them.
     """
 
     name: str = "SIM"
@@ -67,6 +72,7 @@ class SimulatedVenueConfig(ConfigModel):
     slippage_bps: float = Field(default=0.0, ge=0)
     latency_ms: float = Field(default=0.0, ge=0)
     day_timezone: str = "UTC"
+    queue_position: bool = False
 
     @field_validator("day_timezone")
     @classmethod
@@ -84,6 +90,7 @@ class SimulatedVenueConfig(ConfigModel):
             cache,
             clock,
             bar_fill=BarFillModel(self.market_fill, self.max_volume_participation),
+            quote_fill=QuoteFillModel(queue_position=self.queue_position),
             fee_model=self.fees.build(),
             slippage=FixedBpsSlippage(self.slippage_bps),
             latency=ConstantLatency(int(self.latency_ms * 1_000_000)),

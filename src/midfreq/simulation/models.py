@@ -168,7 +168,29 @@ class QuoteFillModel:
     resting limits fill at their price when the opposite touch reaches it, or when a trade
     prints through it (strictly better), which assumes we were not first in the queue at the
     price. Stops trigger on the touch (bid for sell stops, ask for buy stops) or on trades.
+
+    With ``queue_position`` a resting limit also fills on trades *at* its price, but only with
+    the volume beyond what was displayed ahead of it when it arrived:
+
+    - On arrival (after latency) it joins behind the size displayed at its price on its side:
+      the L2 book's level when the venue has a book for the instrument, else the latest quote's
+      size when its price is the best, 0 when it improves on the best (a new level). Behind the
+      best with no book the size is unknown: the queue is infinite until a quote shows the
+      level's size (then it is clamped to it), so until then only a trade through or the touch
+      crossing fills it. A stop-limit joins when it triggers.
+    - A trade at its price whose aggressor is the other side (or unknown) first reduces the
+      volume ahead; only what is left fills the order (partially, in lots, capped by its leaves
+      quantity), at its limit as a maker. Several of our orders at one price share a print in
+      arrival order.
+    - A decrease of the displayed size is assumed to be cancellations behind us; the volume
+      ahead only drops when the level shows less than it (it is clamped to the level's size).
+      Increases join behind us.
+    - A trade strictly through its price, or the opposite touch reaching it, fills the rest in
+      full, as without the option.
+    - Bars do not use it; market orders and stops are unaffected.
     """
 
+    queue_position: bool = False
+
     def describe(self) -> dict[str, Any]:
-        return {"name": "top_of_book"}
+        return {"name": "top_of_book", "queue_position": self.queue_position}

@@ -4,6 +4,9 @@ using the named models in `models`. Backtests and paper trading use it the same 
 The kernel calls ``on_bar``/``on_quote``/``on_trade`` before publishing each piece of data (so
 resting orders fill on prices strategies have not yet seen) and ``process(now)`` after the
 handlers ran (so orders sent while handling data arrive after their latency).
+
+With ``QuoteFillModel(queue_position=True)`` each resting limit also carries the volume displayed
+ahead of it at its price (``queue_position``), which trades at that price consume before it fills.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from midfreq.core.clock import Clock
 from midfreq.execution.engine import ReportHandler
 from midfreq.model.commands import CancelOrder
 from midfreq.model.data import Bar, QuoteTick, TradeTick
-from midfreq.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
+from midfreq.model.enums import AggressorSide, LiquiditySide, OrderSide, OrderType, TimeInForce
 from midfreq.model.events import (
     OrderAccepted,
     OrderCanceled,
@@ -33,7 +36,7 @@ from midfreq.model.events import (
     OrderTriggered,
     order_event,
 )
-from midfreq.model.identifiers import InstrumentId, TradeId, Venue, VenueOrderId
+from midfreq.model.identifiers import ClientOrderId, InstrumentId, TradeId, Venue, VenueOrderId
 from midfreq.model.instruments import Instrument
 from midfreq.model.orders import Order
 from midfreq.simulation.models import (
@@ -45,8 +48,13 @@ from midfreq.simulation.models import (
     QuoteFillModel,
     SlippageModel,
 )
+from midfreq.simulation.queue_position import displayed_size
 
 _BUY = OrderSide.BUY
+# Trade aggressors that consume resting buy (sell) orders at the trade price; an unknown
+# aggressor counts for both, since a print at a resting order's price trades against its level.
+_HITS_BIDS = (AggressorSide.SELLER, AggressorSide.NO_AGGRESSOR)
+_LIFTS_ASKS = (AggressorSide.BUYER, AggressorSide.NO_AGGRESSOR)
 
 
 class _Working:
@@ -61,6 +69,7 @@ class _Working:
         "instrument",
         "leaves",
         "order",
+        "queue_ahead",
         "seq",
         "triggered",
         "venue_order_id",
@@ -80,6 +89,9 @@ class _Working:
         self.filled_qty = 0.0
         self.filled_value = 0.0
         self.fees_charged = 0.0
+        # Volume displayed ahead of the order at its price (queue model only; None until it
+        # rests in a queue, inf while the size there is unknown).
+        self.queue_ahead: float | None = None
 
 
 class SimulatedVenue:
@@ -106,6 +118,7 @@ class SimulatedVenue:
         self.fee_model: FeeModel = fee_model or NoFee()
         self.slippage: SlippageModel = slippage or FixedBpsSlippage(0.0)
         self.latency = latency or ConstantLatency(0)
+        self._queue = self.quote_fill.queue_position
         self._tz = ZoneInfo(day_timezone)
         self._report: ReportHandler | None = None
         self._inflight: deque[tuple[int, int, Order | CancelOrder]] = deque()
@@ -214,6 +227,9 @@ class SimulatedVenue:
         if order.time_in_force is TimeInForce.DAY:
             expire_ns = self._next_midnight(ts)
         working = _Working(order, instrument, self._seq, expire_ns)
+        if self._queue and order.order_type is OrderType.LIMIT:
+            # The queue is measured now, at arrival: the cache holds the book the order meets.
+            self._observe_queue(working, None)
         self._working.setdefault(order.instrument_id, []).append(working)
         self._by_id[order.client_order_id] = working
         self._emit(order_event(OrderAccepted, order, ts, venue_order_id=working.venue_order_id))
@@ -387,12 +403,17 @@ class SimulatedVenue:
                         self._fill_all(w, limit, ts, LiquiditySide.MAKER, slip=False)
                     else:
                         self._fill_all(w, touch, ts, LiquiditySide.TAKER, slip=False)
+                elif self._queue:
+                    self._observe_queue(w, quote)
         self._finish_pass(passed, ts)
 
     def _match_trade(self, trade: TradeTick, working: list[_Working]) -> None:
         ts = trade.ts_event
         self._expire(ts, list(working))
         price = trade.price
+        queue = self._queue
+        # Volume of this print our earlier orders took, per side (queue model only).
+        taken = {True: 0.0, False: 0.0}
         for w in sorted(working, key=lambda x: x.seq):
             if w.order.client_order_id not in self._by_id or not w.first_pass_done:
                 continue
@@ -409,12 +430,75 @@ class SimulatedVenue:
                     continue
                 w.triggered = True
                 self._emit(order_event(OrderTriggered, order, ts))
+                if queue:
+                    self._observe_queue(w, None)
                 continue
             if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
                 limit = order.price
                 assert limit is not None
                 if (price < limit) if buy else (price > limit):
                     self._fill_all(w, limit, ts, LiquiditySide.MAKER, slip=False)
+                elif queue:
+                    # The book may have changed since the last quote (L2 deltas reach the venue
+                    # only through the cache), so look at the level before the print consumes it.
+                    self._observe_queue(w, None)
+                    if abs(price - limit) < w.instrument.tick_size / 2.0 and (
+                        trade.aggressor_side in (_HITS_BIDS if buy else _LIFTS_ASKS)
+                    ):
+                        taken[buy] += self._consume_queue(w, trade.size - taken[buy], limit, ts)
+
+    # ---- queue position ---------------------------------------------------------------------
+    def _observe_queue(self, w: _Working, quote: QuoteTick | None) -> None:
+        """Join the queue at the displayed size, or clamp the volume ahead to it (a decrease is
+        assumed to come from behind unless the level shows less than is ahead of us)."""
+        iid = w.order.instrument_id
+        price = w.order.price
+        assert price is not None
+        displayed = displayed_size(
+            self._cache.books.get(iid),
+            quote if quote is not None else self._cache.quotes.get(iid),
+            w.order.side is _BUY,
+            price,
+            w.instrument.tick_size,
+        )
+        ahead = w.queue_ahead
+        if ahead is None:
+            w.queue_ahead = math.inf if displayed is None else displayed
+        elif displayed is not None and displayed < ahead:
+            w.queue_ahead = displayed
+
+    def _consume_queue(self, w: _Working, volume: float, limit: float, ts: int) -> float:
+        """Let ``volume`` traded at ``w``'s price pass the queue ahead, fill ``w`` with the rest
+        (whole lots, at most its leaves quantity) and return the quantity filled."""
+        ahead = w.queue_ahead
+        assert ahead is not None
+        if volume <= ahead:
+            w.queue_ahead = round(ahead - volume, w.instrument.size_precision)
+            return 0.0
+        w.queue_ahead = 0.0
+        qty = self._capped(w, volume - ahead)
+        if qty > 0:
+            self._fill(w, qty, limit, ts, LiquiditySide.MAKER, slip=False)
+        return qty
+
+    def queue_position(self, client_order_id: ClientOrderId) -> float | None:
+        """Volume displayed ahead of a working limit order at its price.
+
+        Parameters
+        ----------
+        client_order_id : ClientOrderId
+            The order.
+
+        Returns
+        -------
+        float or None
+            The volume (``math.inf`` while the size at its price is unknown: only a trade
+            through it or the touch reaching it fills it then); None if the order is not working
+            here, not in a queue (a market order, an untriggered stop), or the venue's
+            ``queue_position`` option is off.
+        """
+        working = self._by_id.get(client_order_id)
+        return None if working is None else working.queue_ahead
 
     # ---- fills ------------------------------------------------------------------------------
     def _capped(self, w: _Working, available: float) -> float:

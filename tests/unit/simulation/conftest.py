@@ -100,13 +100,37 @@ class Harness:
         self.kernel.process_bar(bar)
         return bar
 
-    def quote(self, ts: int, bid: float, ask: float, size: float = 500.0) -> QuoteTick:
-        quote = QuoteTick(self.iid, bid, ask, size, size, ts, ts)
+    def quote(
+        self,
+        ts: int,
+        bid: float,
+        ask: float,
+        size: float = 500.0,
+        *,
+        bid_size: float | None = None,
+        ask_size: float | None = None,
+    ) -> QuoteTick:
+        """A quote with ``size`` on both sides unless ``bid_size``/``ask_size`` say otherwise."""
+        quote = QuoteTick(
+            self.iid,
+            bid,
+            ask,
+            size if bid_size is None else bid_size,
+            size if ask_size is None else ask_size,
+            ts,
+            ts,
+        )
         self.kernel.process_quote(quote)
         return quote
 
-    def trade(self, ts: int, price: float, size: float = 100.0) -> TradeTick:
-        trade = TradeTick(self.iid, price, size, AggressorSide.NO_AGGRESSOR, f"X{ts}", ts, ts)
+    def trade(
+        self,
+        ts: int,
+        price: float,
+        size: float = 100.0,
+        aggressor: AggressorSide = AggressorSide.NO_AGGRESSOR,
+    ) -> TradeTick:
+        trade = TradeTick(self.iid, price, size, aggressor, f"X{ts}", ts, ts)
         self.kernel.process_trade(trade)
         return trade
 

@@ -119,7 +119,7 @@ def test_latency_and_venue_config_describe_their_assumptions():
     assert venue.describe() == {
         "venue": "SIM",
         "bar_fill": {"name": "bar_path", "market_fill": "close", "max_volume_participation": 0.25},
-        "quote_fill": {"name": "top_of_book"},
+        "quote_fill": {"name": "top_of_book", "queue_position": False},
         "fees": {"name": "per_share", "rate": 0.005, "minimum": 1.0, "maximum_fraction": None},
         "slippage": {"name": "fixed_bps", "bps": 3},
         "latency": {"name": "constant", "milliseconds": 2.5},
