@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from midfreq import __version__
-from midfreq.core.errors import UserError
+from midfreq.core.errors import ConfigError, UserError
 from midfreq.infra.logging import configure_logging
 
 EXIT_USER_ERROR = 2
@@ -165,7 +165,10 @@ def _strategies() -> int:
     from midfreq.strategies.factory import StrategyFactory
 
     for name in StrategyFactory.get_available_strategies():
-        lines = (StrategyFactory.resolve(name).__doc__ or "").strip().splitlines()
+        try:
+            lines = (StrategyFactory.resolve(name).__doc__ or "").strip().splitlines()
+        except ConfigError as exc:  # a broken plugin: say so, list the others
+            lines = [f"(cannot be loaded: expected {exc.expected})"]
         print(f"{name:20} {lines[0] if lines else ''}".rstrip())
     return 0
 

@@ -1,8 +1,18 @@
-"""The StrategyFactory: build strategies by registered name or by import path."""
+"""The StrategyFactory: build strategies by registered name, by import path, or from another
+package's ``midfreq.strategies`` entry points.
+
+A package registers its strategies in its ``pyproject.toml``::
+
+    [project.entry-points."midfreq.strategies"]
+    breakout = "mypkg.strategies:BreakoutStrategy"
+
+and ``strategies: {breakout: {...}}`` then works in any config once it is installed.
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +20,13 @@ from midfreq.core.errors import ConfigError
 from midfreq.strategies.base import BaseStrategy, OrderRouter
 from midfreq.strategies.mean_reversion import MeanReversionStrategy
 from midfreq.strategies.momentum import MomentumStrategy
+
+ENTRY_POINT_GROUP = "midfreq.strategies"
+"""The entry point group other packages register strategies in."""
+
+
+def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
 class StrategyFactory:
@@ -35,14 +52,17 @@ class StrategyFactory:
 
     @classmethod
     def get_available_strategies(cls) -> list[str]:
-        """Registered names, sorted."""
-        return sorted(cls._registry)
+        """Registered and entry-point names, sorted."""
+        return sorted(set(cls._registry) | set(_entry_points()))
 
     @classmethod
     def resolve(cls, name: str, field: str = "strategy") -> type[BaseStrategy]:
         """Return the class for a registered name or a ``package.module:Class`` path."""
         if name in cls._registry:
             return cls._registry[name]
+        entry_point = _entry_points().get(name)
+        if entry_point is not None:
+            return cls._load_entry_point(entry_point, field)
         expected = (
             f"one of {', '.join(cls.get_available_strategies())} or an import path "
             "'package.module:ClassName'"
@@ -59,6 +79,19 @@ class StrategyFactory:
             raise ConfigError(
                 field, name, f"a BaseStrategy subclass named {class_name} in {module_name}"
             )
+        return found
+
+    @classmethod
+    def _load_entry_point(
+        cls, entry_point: importlib.metadata.EntryPoint, field: str
+    ) -> type[BaseStrategy]:
+        where = f"entry point {entry_point.name} = {entry_point.value} ({ENTRY_POINT_GROUP})"
+        try:
+            found = entry_point.load()
+        except Exception as exc:  # a broken plugin is the user's to fix: name it
+            raise ConfigError(field, entry_point.name, f"a loadable {where}: {exc!r}") from None
+        if not isinstance(found, type) or not issubclass(found, BaseStrategy):
+            raise ConfigError(field, entry_point.name, f"a BaseStrategy subclass at {where}")
         return found
 
     @classmethod

@@ -14,7 +14,7 @@ from midfreq.cache import Cache, CacheView
 from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock, SimulatedClock
 from midfreq.core.component import Component
-from midfreq.core.errors import ConfigError
+from midfreq.core.errors import ConfigError, InvalidStateTransition
 from midfreq.data.aggregation.live import LiveBarAggregator
 from midfreq.data.engine import DataEngine
 from midfreq.execution.engine import ExecutionEngine
@@ -28,6 +28,8 @@ from midfreq.model.data import (
     StaleData,
     TradeTick,
 )
+from midfreq.model.enums import OrderSide
+from midfreq.model.identifiers import InstrumentId
 from midfreq.model.orders import Order
 from midfreq.model.values import currency
 from midfreq.oms.manager import OrderManager
@@ -151,6 +153,106 @@ class Kernel(Component):
         if self.is_running:
             strategy.start()
         return strategy
+
+    def strategy(self, strategy_id: str) -> BaseStrategy:
+        """Return the strategy with id ``strategy_id``.
+
+        Raises
+        ------
+        ConfigError
+            If no strategy has that id (the error lists the ids there are).
+        """
+        for strategy in self.strategies:
+            if strategy.strategy_id == strategy_id:
+                return strategy
+        known = ", ".join(str(s.strategy_id) for s in self.strategies) or "none"
+        raise ConfigError("strategy_id", strategy_id, f"one of the strategies added ({known})")
+
+    def start_strategy(self, strategy_id: str) -> BaseStrategy:
+        """Start a stopped strategy again (it keeps its state); a running one is left as is.
+
+        Raises
+        ------
+        ConfigError
+            If the id is unknown.
+        InvalidStateTransition
+            If the kernel is not running.
+        """
+        strategy = self.strategy(strategy_id)
+        if not self.is_running:
+            raise InvalidStateTransition(
+                f"kernel: start_strategy({strategy_id}) while {self.state}"
+            )
+        if not strategy.is_running:
+            strategy.start()
+        return strategy
+
+    def stop_strategy(
+        self, strategy_id: str, *, cancel_orders: bool = True, close_positions: bool = False
+    ) -> BaseStrategy:
+        """Stop a strategy: it gets no more data or events and sends no more orders.
+
+        Parameters
+        ----------
+        strategy_id : str
+            The strategy.
+        cancel_orders : bool, default True
+            Cancel its working orders first.
+        close_positions : bool, default False
+            Also flatten its positions with market orders (through the risk gate as usual);
+            their fills are still booked to the strategy after it stopped.
+        """
+        strategy = self.strategy(strategy_id)
+        if strategy.is_running:
+            if (cancel_orders or close_positions) and self.cache.orders_open(strategy.strategy_id):
+                strategy.cancel_all_orders()
+            if close_positions:
+                for iid in self._held_instruments(strategy):
+                    quantity = strategy.position(iid)
+                    side = OrderSide.SELL if quantity > 0 else OrderSide.BUY
+                    order = strategy.make_order(iid, side, abs(quantity), reduce_only=True)
+                    strategy.submit_order(order)
+            strategy.stop()
+        return strategy
+
+    def remove_strategy(self, strategy_id: str) -> BaseStrategy:
+        """Remove a stopped strategy that has no working orders and no open positions.
+
+        Its closed orders, fills and realised P&L stay on the books under its id.
+
+        Raises
+        ------
+        ConfigError
+            If the id is unknown, or the strategy is running, has working orders or holds a
+            position (stop it with ``close_positions=True`` first).
+        """
+        strategy = self.strategy(strategy_id)
+        problems = []
+        if strategy.is_running:
+            problems.append("it is running")
+        working = len(self.cache.orders_open(strategy.strategy_id))
+        if working:
+            problems.append(f"{working} working orders")
+        held = self._held_instruments(strategy)
+        if held:
+            problems.append("positions in " + ", ".join(str(i) for i in held))
+        if problems:
+            raise ConfigError(
+                "strategy_id",
+                strategy_id,
+                "a stopped strategy without working orders or positions, but "
+                + "; ".join(problems)
+                + " (stop it with close_positions first)",
+            )
+        self.strategies.remove(strategy)
+        return strategy
+
+    def _held_instruments(self, strategy: BaseStrategy) -> list[InstrumentId]:
+        return [
+            iid
+            for (iid, sid), position in self.portfolio.positions.items()
+            if sid == strategy.strategy_id and position.quantity != 0
+        ]
 
     def add_configured_strategies(self, names: list[str] | None = None) -> list[BaseStrategy]:
         """Create strategies from the config's ``strategies`` section (all enabled ones, or

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +39,8 @@ from midfreq.model.data import (
     TradeTick,
 )
 from midfreq.model.identifiers import InstrumentId
+from midfreq.strategies.base import BaseStrategy
+from midfreq.strategies.factory import StrategyFactory
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.event_log import EventLogger
 from midfreq.system.kernel import Kernel
@@ -292,6 +294,7 @@ class TradingSystem:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._tasks = []
+            self._run_pending_commands(kernel)
             close = getattr(self.data_client, "close", None)
             if close is not None:  # a live feed: close its connection
                 result = close()
@@ -304,6 +307,93 @@ class TradingSystem:
             self._log.info("stopped", cancelled_orders=open_before)
             self._cancelled_on_stop = open_before
         return self.summary()
+
+    # ---- strategies at run time -------------------------------------------------------------
+    async def add_strategy(
+        self, strategy: str | BaseStrategy, settings: Mapping[str, Any] | None = None
+    ) -> str:
+        """Add a strategy while the system runs (started at once) or before it starts.
+
+        Parameters
+        ----------
+        strategy : str or BaseStrategy
+            A registered name (``"mean_reversion"``), an import path
+            (``"mypkg.strategies:MyStrategy"``) or an instance.
+        settings : mapping, optional
+            Its settings, validated by its config model; ``symbols`` defaults to the feed
+            symbols and ``strategy_id`` to ``<name>-NNN``, the first number not in use.
+
+        Returns
+        -------
+        str
+            The strategy id.
+
+        Raises
+        ------
+        ConfigError
+            If the name, a setting or the id is invalid.
+        """
+        kernel = self._require_kernel()
+        if isinstance(strategy, BaseStrategy):
+            instance = strategy
+        else:
+            config = dict(settings or {})
+            name = StrategyFactory.resolve(strategy).name
+            if not config.get("strategy_id"):
+                taken = {str(s.strategy_id) for s in kernel.strategies}
+                number = next(n for n in range(1, len(taken) + 2) if f"{name}-{n:03d}" not in taken)
+                config["strategy_id"] = f"{name}-{number:03d}"
+            assert self.config is not None
+            config.setdefault("symbols", list(self.config.data_feed.symbols))
+            config.setdefault("venue", self.config.data_feed.venue)
+            instance = StrategyFactory.create_strategy(strategy, config)
+        await self._in_kernel(lambda k: k.add_strategy(instance))
+        self._log.info("strategy added", strategy_id=str(instance.strategy_id))
+        return str(instance.strategy_id)
+
+    async def start_strategy(self, strategy_id: str) -> None:
+        """Start a stopped strategy again (see `Kernel.start_strategy`)."""
+        await self._in_kernel(lambda k: k.start_strategy(strategy_id))
+        self._log.info("strategy started", strategy_id=strategy_id)
+
+    async def stop_strategy(self, strategy_id: str, *, close_positions: bool = False) -> None:
+        """Stop a strategy, cancelling its working orders and, with ``close_positions``,
+        flattening its positions (see `Kernel.stop_strategy`)."""
+        await self._in_kernel(
+            lambda k: k.stop_strategy(strategy_id, close_positions=close_positions)
+        )
+        self._log.info("strategy stopped", strategy_id=strategy_id, closed=close_positions)
+
+    async def remove_strategy(self, strategy_id: str) -> None:
+        """Remove a stopped, flat strategy (see `Kernel.remove_strategy`)."""
+        await self._in_kernel(lambda k: k.remove_strategy(strategy_id))
+        self._log.info("strategy removed", strategy_id=strategy_id)
+
+    async def _in_kernel(self, action: Callable[[Kernel], Any]) -> Any:
+        """Run ``action`` on the kernel between two pieces of market data (in the consumer,
+        so it is ordered with the data), or at once when the system is not running."""
+        kernel = self._require_kernel()
+        if not self.is_running or self._queue is None:
+            return action(kernel)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def run(k: Kernel) -> None:
+            try:
+                done.set_result(action(k))
+            except Exception as exc:  # handed to the caller, the consumer goes on
+                done.set_exception(exc)
+
+        self._queue.put_nowait(run)
+        return await done
+
+    def _run_pending_commands(self, kernel: Kernel) -> None:
+        # Commands queued behind data when the consumer stopped still run (their callers are
+        # waiting); the market data left in the queue is not processed after a stop.
+        queue = self._queue
+        while queue is not None and not queue.empty():
+            item = queue.get_nowait()
+            if callable(item) and item is not Kernel.tick:
+                item(kernel)
 
     # ---- edges ------------------------------------------------------------------------------
     async def _pump(self) -> None:
