@@ -1,7 +1,8 @@
 """Alpaca connectors against loopback servers replaying the documented payloads: REST bars (paging,
 null pages, close-time stamping across a DST change, error bodies, credentials in headers and
 never in errors or logs) and the v2 WebSocket stream (auth, subscribe, data arrays, auth failure,
-reconnects with re-auth, re-subscribe and replays, error frames)."""
+reconnects with re-auth, re-subscribe and replays, error frames). Backfill over REST after a
+reconnect is in test_alpaca_backfill.py."""
 
 from __future__ import annotations
 
@@ -360,6 +361,8 @@ async def handshake(connection: ServerConnection, received: list[Any]) -> bool:
 
 
 def make_stream(url: str, **settings: Any) -> AlpacaStreamClient:
+    # These tests have no REST side: backfill (test_alpaca_backfill.py) is off.
+    settings.setdefault("max_backfill_seconds", 0)
     return AlpacaStreamClient(
         settings.pop("symbols", ["AAPL", "MSFT"]),
         settings.pop("key_id", KEY_ID),
@@ -548,3 +551,9 @@ def test_reconnects_reauthenticate_resubscribe_and_drop_replayed_messages() -> N
 def test_channels_must_be_known() -> None:
     with pytest.raises(ValueError, match="channels"):
         AlpacaStreamClient(["AAPL"], KEY_ID, SECRET, channels=("quotes", "orderbooks"))
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("inf"), float("nan")])
+def test_max_backfill_seconds_must_be_finite_and_not_negative(seconds: float) -> None:
+    with pytest.raises(ValueError, match=r"^max_backfill_seconds: expected seconds >= 0"):
+        AlpacaStreamClient(["AAPL"], KEY_ID, SECRET, max_backfill_seconds=seconds)

@@ -1,7 +1,8 @@
-"""Alpaca market data over REST: `AlpacaMarketDataClient` turns the historical stock bars endpoint
-(``GET /v2/stocks/{symbol}/bars``, paged by ``next_page_token``) into `BarArrays` stamped at bar
-close (UTC ns), and `fetch_bars_to_catalog` stores them in a `ParquetCatalog`. Alpaca's error
-bodies (``{"code": ..., "message": ...}``) are translated here into `DataError` and `VenueError`.
+"""Alpaca market data over REST: `AlpacaMarketDataClient` pages through the historical stock
+endpoints (``GET /v2/stocks/{symbol}/bars|trades|quotes``, by ``next_page_token``), turning bars
+into `BarArrays` stamped at bar close (UTC ns) and handing trades and quotes back as Alpaca's
+records; `fetch_bars_to_catalog` stores bars in a `ParquetCatalog`. Alpaca's error bodies
+(``{"code": ..., "message": ...}``) are translated here into `DataError` and `VenueError`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from midfreq.model.identifiers import InstrumentId
 
 __all__ = [
     "BASE_URL",
+    "DATASETS",
     "DEFAULT_REQUESTS_PER_MINUTE",
     "FEEDS",
     "KEY_ID_ENV",
@@ -52,8 +54,12 @@ TIMEFRAMES: Final[Mapping[str, int]] = {
 }
 """Bar timeframes and their lengths in nanoseconds."""
 
+DATASETS: Final = ("trades", "quotes", "bars")
+"""The historical stock endpoints `AlpacaMarketDataClient.records` reads."""
+
 Timeframe = Literal["1Min", "5Min", "15Min", "1Hour", "1Day"]
 Adjustment = Literal["raw", "split", "dividend", "all"]
+Dataset = Literal["trades", "quotes", "bars"]
 
 _ADJUSTMENTS: Final = ("raw", "split", "dividend", "all")
 _PAGE_LIMIT: Final = 10_000
@@ -216,50 +222,93 @@ class AlpacaMarketDataClient(VendorClient):
             If the credentials are rejected (401/403), rate limits or failures persist after
             the retries, or the pages do not end within ``max_pages``.
         """
-        if timeframe not in TIMEFRAMES:
-            raise ConfigError("timeframe", timeframe, f"one of {', '.join(TIMEFRAMES)}")
-        if adjustment not in _ADJUSTMENTS:
-            raise ConfigError("adjustment", adjustment, f"one of {', '.join(_ADJUSTMENTS)}")
+        rows = self.records(symbol, "bars", start, end, timeframe=timeframe, adjustment=adjustment)
+        return _bars(InstrumentId.from_parts(symbol, venue), rows, timeframe, symbol)
+
+    def records(
+        self,
+        symbol: str,
+        dataset: Dataset,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        *,
+        timeframe: Timeframe = "1Min",
+        adjustment: Adjustment = "raw",
+    ) -> list[Any]:
+        """Fetch one symbol's trades, quotes or bars as Alpaca sends them, following
+        ``next_page_token`` until the last page.
+
+        Records keep Alpaca's short field names: trades ``t, x, p, s, c, i, z``; quotes
+        ``t, ax, ap, as, bx, bp, bs, c, z``; bars ``t, o, h, l, c, v, n, vw`` (``t`` is an
+        RFC-3339 time, a bar's start). They are not checked here; callers validate them.
+
+        Parameters
+        ----------
+        symbol : str
+            The ticker, for example ``"AAPL"``.
+        dataset : {"trades", "quotes", "bars"}
+            The endpoint, ``/v2/stocks/{symbol}/{dataset}``.
+        start, end : datetime or str, optional
+            Inclusive bounds of the records' ``t``: timezone-aware datetimes, or RFC-3339 /
+            ``YYYY-MM-DD`` strings passed as they are.
+        timeframe, adjustment
+            As for `bars`; sent with ``dataset="bars"`` only.
+
+        Returns
+        -------
+        list
+            The records of every page, in Alpaca's order (oldest first).
+
+        Raises
+        ------
+        ConfigError, DataError, VenueError
+            As for `bars`; `ConfigError` also for an unknown `dataset`.
+        """
+        if dataset not in DATASETS:
+            raise ConfigError("dataset", dataset, f"one of {', '.join(DATASETS)}")
         params: dict[str, ParamValue] = {
-            "timeframe": timeframe,
             "start": _time_param("start", start),
             "end": _time_param("end", end),
             "limit": _PAGE_LIMIT,
-            "adjustment": adjustment,
             "feed": self.feed,
         }
-        path = f"/v2/stocks/{symbol}/bars"
-        rows: list[Mapping[str, Any]] = []
+        if dataset == "bars":
+            if timeframe not in TIMEFRAMES:
+                raise ConfigError("timeframe", timeframe, f"one of {', '.join(TIMEFRAMES)}")
+            if adjustment not in _ADJUSTMENTS:
+                raise ConfigError("adjustment", adjustment, f"one of {', '.join(_ADJUSTMENTS)}")
+            params = {"timeframe": timeframe, **params, "adjustment": adjustment}
+        path = f"/v2/stocks/{symbol}/{dataset}"
+        what = f"{symbol} {dataset}"
+        rows: list[Any] = []
         token: str | None = None
         for _ in range(self.max_pages):
-            payload = self._get(path, {**params, "page_token": token}, symbol)
-            page = payload.get("bars")
+            payload = self._get(path, {**params, "page_token": token}, what)
+            page = payload.get(dataset)
             if page is not None and not isinstance(page, list):
                 raise VenueError(
-                    f"{VENDOR}: {symbol} bars: expected 'bars' to be a list or null, was "
+                    f"{VENDOR}: {what}: expected {dataset!r} to be a list or null, was "
                     f"{type(page).__name__}"
                 )
             rows.extend(page or [])
             next_token = payload.get("next_page_token")
             if not next_token:
-                break
+                return rows
             token = str(next_token)
-        else:
-            raise VenueError(
-                f"{VENDOR}: {symbol} bars: expected the pages to end within max_pages="
-                f"{self.max_pages}, the last still had a next_page_token"
-            )
-        return _bars(InstrumentId.from_parts(symbol, venue), rows, timeframe, symbol)
+        raise VenueError(
+            f"{VENDOR}: {what}: expected the pages to end within max_pages="
+            f"{self.max_pages}, the last still had a next_page_token"
+        )
 
     # ---- transport and error shapes --------------------------------------------------------
-    def _get(self, path: str, params: Mapping[str, ParamValue], symbol: str) -> dict[str, Any]:
+    def _get(self, path: str, params: Mapping[str, ParamValue], what: str) -> dict[str, Any]:
         answer = self._http.get_json(path, params)
         payload = answer.payload
         status = answer.status_code
         if status == 200 and isinstance(payload, dict):
             return payload
         detail = self._detail(payload, answer.text)
-        what = f"{symbol} bars: HTTP {status}"
+        what = f"{what}: HTTP {status}"
         if status in (401, 403):
             raise VenueError(
                 f"{VENDOR}: {what}: credentials refused{detail} (check {KEY_ID_ENV} and "

@@ -1,6 +1,7 @@
 """Alpaca's real-time stock data stream: `AlpacaStreamClient` speaks the v2 WebSocket protocol
 (connect, authenticate, subscribe, JSON arrays of messages) and maps quotes, trades and minute
-bars into the generic messages `MessageValidator` checks; reconnecting, de-duplication and
+bars into the generic messages `MessageValidator` checks; after a reconnect it backfills the gap
+from Alpaca's REST history through the same translation. Reconnecting, de-duplication and
 staleness are `LiveFeedClient`'s.
 """
 
@@ -9,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 
@@ -17,15 +20,37 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
-from midfreq.connectors.alpaca.client import KEY_ID_ENV, SECRET_KEY_ENV, resolve_credentials
+from midfreq.connectors.alpaca.client import (
+    BASE_URL,
+    DEFAULT_REQUESTS_PER_MINUTE,
+    KEY_ID_ENV,
+    SECRET_KEY_ENV,
+    AlpacaMarketDataClient,
+    Dataset,
+    resolve_credentials,
+)
+from midfreq.connectors.http import RateLimiter, RetryPolicy
 from midfreq.core.clock import NANOS_PER_SECOND, Clock
-from midfreq.core.errors import VenueError, expected
+from midfreq.core.errors import DataError, VenueError, expected
 from midfreq.data.live.client import BackoffPolicy, FeedItem
-from midfreq.data.live.validation import MessageValidator, parse_timestamp
+from midfreq.data.live.validation import (
+    MessageValidator,
+    Rejection,
+    RejectReason,
+    ValidatedData,
+    parse_timestamp,
+)
 from midfreq.data.live.websocket import WebSocketFeedClient
 from midfreq.infra.logging import REDACTED
 
-__all__ = ["AUTH_FAILED", "CHANNELS", "STREAM_URL", "AlpacaStreamClient"]
+__all__ = [
+    "AUTH_FAILED",
+    "BACKFILL_RETRY",
+    "CHANNELS",
+    "DEFAULT_MAX_BACKFILL_SECONDS",
+    "STREAM_URL",
+    "AlpacaStreamClient",
+]
 
 STREAM_URL: Final = "wss://stream.data.alpaca.markets/v2/{feed}"
 """The stock data stream; ``{feed}`` is ``iex``, ``sip``, ``delayed_sip`` or ``test``."""
@@ -33,6 +58,12 @@ CHANNELS: Final = ("quotes", "trades", "bars")
 """Channels `AlpacaStreamClient` can subscribe."""
 AUTH_FAILED: Final = 402
 """The error code of rejected credentials: not retried."""
+DEFAULT_MAX_BACKFILL_SECONDS: Final = 300.0
+"""How far back a backfill after a reconnect reaches at most, by default."""
+BACKFILL_RETRY: Final = RetryPolicy(
+    max_attempts=3, initial_backoff=0.5, max_backoff=4.0, max_retry_after=10.0
+)
+"""Retries of one backfill request: brief, since the stream is not read while it runs."""
 
 _BAR_LENGTH_NS: Final = 60 * NANOS_PER_SECOND
 _QUOTE_FIELDS: Final = (
@@ -54,6 +85,19 @@ _BAR_FIELDS: Final = (
 )
 # Alpaca control messages become frames `WebSocketFeedClient` counts as control.
 _CONTROL: Final = {"success": "info", "subscription": "subscribed"}
+# Channel -> (REST dataset, stream message code "T", the validator's kind of data).
+_HISTORY: Final[Mapping[str, tuple[Dataset, str, str]]] = {
+    "quotes": ("quotes", "q", "quote"),
+    "trades": ("trades", "t", "trade"),
+    "bars": ("bars", "b", "bar"),
+}
+_BACKFILL_TIMEOUT: Final = 10.0
+# How far one channel's last update may trail the feed's last one and still mark where that
+# channel's gap starts: a minute bar arrives after its close, quotes and trades may cross.
+# Older than that, the channel was quiet, not cut off.
+_CHANNEL_LAG_NS: Final = 60 * NANOS_PER_SECOND
+# Real-time feeds: a delayed feed's gap ends before the clock's window, and `test` has no history.
+_BACKFILL_FEEDS: Final = ("iex", "sip")
 
 
 class AlpacaStreamClient(WebSocketFeedClient):
@@ -67,6 +111,9 @@ class AlpacaStreamClient(WebSocketFeedClient):
     or `Bar` (stamped at the minute's end, ``t + 60 s``). Error frames are counted in
     ``stats.error_frames`` and logged. Rejected credentials (error 402) end `stream` with
     `VenueError` instead of reconnecting; other failures reconnect per the `BackoffPolicy`.
+
+    After each reconnect, `backfill` fetches what the subscribed channels missed from Alpaca's
+    REST history (same keys and feed), at most ``max_backfill_seconds`` back; see `backfill`.
 
     Parameters
     ----------
@@ -84,13 +131,26 @@ class AlpacaStreamClient(WebSocketFeedClient):
     clock, name, venue, validator, backoff, rng, stale_after_seconds, poll_interval_seconds,
     open_timeout, ping_interval, ping_timeout, max_frame_bytes, **options
         As for `WebSocketFeedClient`; ``open_timeout`` also bounds each handshake reply.
+    max_backfill_seconds : float, default 300
+        The longest stretch before the reconnect that `backfill` fetches; 0 turns backfill off.
+        Only the real-time feeds, ``iex`` and ``sip``, backfill: ``test`` has no REST history,
+        and ``delayed_sip``'s gap lies before the window the clock gives.
+    rest_url : str, default "https://data.alpaca.markets"
+        Scheme and host of the REST history API used by `backfill`.
+    rest_retry : RetryPolicy, optional
+        Retries of each backfill request (429, 5xx, connection errors); `BACKFILL_RETRY` by
+        default.
+    rate_limiter : RateLimiter, optional
+        The REST rate limit; share the one of an `AlpacaMarketDataClient` using the same key.
+        Its own limiter at 200 requests a minute (the free plan's) by default.
 
     Raises
     ------
     ConfigError
         If a credential is neither given nor in its environment variable.
     ValueError
-        If `channels` is empty or names an unknown channel.
+        If `channels` is empty or names an unknown channel, or `max_backfill_seconds` is
+        negative or not finite.
     """
 
     def __init__(
@@ -114,11 +174,17 @@ class AlpacaStreamClient(WebSocketFeedClient):
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
         max_frame_bytes: int = 4 * 1024 * 1024,
+        max_backfill_seconds: float = DEFAULT_MAX_BACKFILL_SECONDS,
+        rest_url: str = BASE_URL,
+        rest_retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
         **options: Any,
     ) -> None:
         chosen = tuple(dict.fromkeys(channels)) if not isinstance(channels, str) else ()
         if not chosen or any(channel not in CHANNELS for channel in chosen):
             raise expected("channels", channels, f"a non-empty selection of {', '.join(CHANNELS)}")
+        if not (math.isfinite(max_backfill_seconds) and max_backfill_seconds >= 0):
+            raise expected("max_backfill_seconds", max_backfill_seconds, "seconds >= 0")
         key_id, secret = resolve_credentials(key_id, secret)
         super().__init__(
             url if url is not None else STREAM_URL.format(feed=feed),
@@ -143,6 +209,15 @@ class AlpacaStreamClient(WebSocketFeedClient):
         self._ws_logger = _ScrubbingLogger(logging.getLogger("websockets.client"), (key_id, secret))
         self._fatal: VenueError | None = None
         self._decoder = msgspec.json.Decoder()
+        self.max_backfill_seconds = float(max_backfill_seconds)
+        self._max_backfill_ns = int(max_backfill_seconds * NANOS_PER_SECOND)
+        self._backfills = self._max_backfill_ns > 0 and feed in _BACKFILL_FEEDS
+        self._feed = feed
+        self._rest_url = rest_url
+        self._rest_retry = rest_retry if rest_retry is not None else BACKFILL_RETRY
+        self._rate_limiter = rate_limiter or RateLimiter(DEFAULT_REQUESTS_PER_MINUTE)
+        self._rest: AlpacaMarketDataClient | None = None  # opened at the first backfill
+        self._failed_round: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"AlpacaStreamClient(url={self.url!r}, channels={self.channels!r})"
@@ -165,6 +240,130 @@ class AlpacaStreamClient(WebSocketFeedClient):
                 yield batch
         if self._fatal is not None:
             raise self._fatal
+
+    async def backfill(self, symbol: str, since_ns: int, until_ns: int) -> list[ValidatedData]:
+        """Fetch from Alpaca's REST history the data of ``symbol`` the stream may have missed.
+
+        Called by `stream` after each reconnect, ``since_ns`` being the symbol's last update
+        delivered. For every subscribed channel it reads ``/v2/stocks/{symbol}/trades|quotes|
+        bars`` (all pages) from that channel's own last update (no more than a minute before
+        ``since_ns``: a bar arrives after its close; ``since_ns`` for a channel without one)
+        to ``until_ns``, both inclusive; bars are asked for by their start, a minute before
+        their stamp, and only those closed by ``until_ns``. Each record goes through the
+        stream's translation and ``validator.parse``, so the same checks apply: a bad record
+        is counted in ``validator.rejections`` and ``stats.rejected`` and skipped. What
+        overlaps data already delivered is dropped by `LiveFeedClient` as a duplicate.
+
+        The window reaches back at most ``max_backfill_seconds``: an older start is moved up
+        and the part left uncovered is logged (``feed_backfill_capped``, with ``gap_start`` and
+        ``gap_end``). A request that still fails after the retries is logged
+        (``feed_backfill_request_failed``, naming the gap) and the other channels go on; after
+        a failure that is not the symbol's own (rate limits, outages, refused credentials) the
+        rest of this reconnect's backfill is skipped (``feed_backfill_skipped``) rather than
+        each request waiting out its own retries while the stream is not read. Nothing here
+        stops the stream.
+
+        Returns
+        -------
+        list of QuoteTick, TradeTick and Bar
+            Channel by channel, each oldest first; empty when backfill is off.
+        """
+        instrument_id = self.validator.instrument_id(symbol)
+        if not self._backfills or instrument_id is None:
+            return []
+        this_round = (self.stats.reconnects, until_ns)
+        floor_ns = until_ns - self._max_backfill_ns
+        out: list[ValidatedData] = []
+        for channel in self.channels:
+            dataset, code, kind = _HISTORY[channel]
+            last_ns = self.validator.last_ts(kind, instrument_id)
+            start_ns = since_ns if last_ns is None else max(last_ns, since_ns - _CHANNEL_LAG_NS)
+            if start_ns < floor_ns:
+                self._log.warning(
+                    "feed_backfill_capped",
+                    symbol=symbol,
+                    channel=channel,
+                    gap_start=_rfc3339(start_ns),
+                    gap_end=_rfc3339(floor_ns),
+                    max_backfill_seconds=self.max_backfill_seconds,
+                )
+                start_ns = floor_ns
+            if start_ns > until_ns:
+                continue
+            gap = {"gap_start": _rfc3339(start_ns), "gap_end": _rfc3339(until_ns)}
+            if self._failed_round == this_round:
+                self._log.warning(
+                    "feed_backfill_skipped",
+                    symbol=symbol,
+                    channel=channel,
+                    reason="an earlier backfill request after this reconnect failed",
+                    **gap,
+                )
+                continue
+            # Alpaca filters bars on their start; ours are stamped a minute later, at close.
+            shift = _BAR_LENGTH_NS if channel == "bars" else 0
+            client = self._rest_client()
+            try:
+                records = await asyncio.to_thread(
+                    client.records,
+                    symbol,
+                    dataset,
+                    _rfc3339(start_ns - shift),
+                    _rfc3339(until_ns - shift),
+                )
+            except (DataError, VenueError) as exc:
+                if isinstance(exc, VenueError):
+                    self._failed_round = this_round
+                self._log.warning(
+                    "feed_backfill_request_failed",
+                    symbol=symbol,
+                    channel=channel,
+                    error=str(exc),
+                    **gap,
+                )
+                continue
+            out.extend(self._validated(symbol, code, records))
+        return out
+
+    async def close(self) -> None:
+        """Stop reconnecting, close the connection and the REST client; `stream` then ends."""
+        await super().close()
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            rest.close()
+
+    def _rest_client(self) -> AlpacaMarketDataClient:
+        if self._rest is None:
+            self._rest = AlpacaMarketDataClient(
+                self._key_id,
+                self._secret,
+                base_url=self._rest_url,
+                feed=self._feed,
+                rate_limiter=self._rate_limiter,
+                retry=self._rest_retry,
+                timeout=_BACKFILL_TIMEOUT,
+            )
+        return self._rest
+
+    def _validated(self, symbol: str, code: str, records: list[Any]) -> list[ValidatedData]:
+        validator = self.validator
+        out: list[ValidatedData] = []
+        for record in records:
+            if isinstance(record, dict):
+                # REST records are stream messages without "T" and "S": add them, translate.
+                message = cast(dict[str, Any], translate({**record, "T": code, "S": symbol}))
+                data = validator.parse(message)
+            else:
+                data = validator.reject(
+                    RejectReason.WRONG_TYPE,
+                    f"{symbol} backfill: expected a JSON object, was {type(record).__name__}",
+                    record,
+                )
+            if isinstance(data, Rejection):
+                self.stats.rejected += 1
+            else:
+                out.append(data)
+        return out
 
     # ---- transport hooks ----------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -285,6 +484,16 @@ def translate(message: object) -> object:
 def _rename(message: Mapping[str, Any], fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     # Absent fields stay absent, so the validator reports them as MISSING_FIELD.
     return {ours: message[theirs] for theirs, ours in fields if theirs in message}
+
+
+def _rfc3339(ns: int) -> str:
+    """Return UTC nanoseconds as an RFC-3339 time with nine fractional digits.
+
+    >>> _rfc3339(1_704_207_600_000_000_001)
+    '2024-01-02T15:00:00.000000001Z'
+    """
+    seconds, nanos = divmod(ns, NANOS_PER_SECOND)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{nanos:09d}Z"
 
 
 def _short(value: object) -> str:
