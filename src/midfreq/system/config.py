@@ -186,6 +186,11 @@ class DataFeedConfig(ConfigModel):
         Settings of the synthetic market (see `SyntheticMarketConfig`), without ``symbols``.
     replay : ReplayConfig
         The range and speed of a catalog replay (``provider: catalog``).
+    max_backfill_seconds : float
+        Alpaca: after a reconnect, fetch at most this many seconds of missed data from the REST
+        history (0 turns gap backfill off).
+    rest_url : str or None
+        Alpaca: the REST history address for backfill (default Alpaca's).
     bars : LiveBarsConfig or None
         Bars to build on the fly from the feed's trades or quotes (time, tick, volume or
         dollar bars) and deliver to strategies' ``on_bar``, in backtests, paper and live alike.
@@ -201,6 +206,8 @@ class DataFeedConfig(ConfigModel):
     alpaca_feed: Literal["iex", "sip"] = "iex"
     stale_after_seconds: float | None = Field(default=None, gt=0)
     bars: LiveBarsConfig | None = None
+    max_backfill_seconds: float = Field(default=300.0, ge=0, allow_inf_nan=False)
+    rest_url: str | None = None
 
     @field_validator("url")
     @classmethod

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from midfreq.connectors.alpaca import AlpacaStreamClient
+from midfreq.connectors.alpaca.client import BASE_URL as ALPACA_DATA_URL
 from midfreq.core.clock import Clock, LiveClock, SimulatedClock
 from midfreq.core.errors import ConfigError, InvariantViolation
 from midfreq.data.bars import BarArrays, merge_bars
@@ -214,6 +215,8 @@ class TradingSystem:
                 venue=config.data_feed.venue,
                 stale_after_seconds=config.data_feed.stale_after_seconds,
                 poll_interval_seconds=0.25 if config.data_feed.stale_after_seconds else None,
+                max_backfill_seconds=config.data_feed.max_backfill_seconds,
+                rest_url=config.data_feed.rest_url or ALPACA_DATA_URL,
             )
         if self.data_client is None and config.data_feed.provider == "websocket":
             assert config.data_feed.url is not None
