@@ -1,13 +1,10 @@
-"""Fixtures shared by the vendor connector tests: a local vendor server, a fake clock, and
-logging put back as it was."""
+"""Fixtures shared by the vendor connector tests: a local vendor server and a fake clock."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
-import structlog
 from vendor_server import FakeClock, VendorServer
 
 
@@ -22,17 +19,3 @@ def server() -> Iterator[VendorServer]:
 def clock() -> FakeClock:
     """A clock that records sleeps instead of sleeping."""
     return FakeClock()
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Remove handlers and levels a test installed, and structlog's configuration."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    structlog.reset_defaults()

@@ -1,0 +1,23 @@
+"""Fixtures for every test: logging put back as it was after a test configured it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Remove handlers and levels a test installed, and structlog's configuration."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    structlog.reset_defaults()
