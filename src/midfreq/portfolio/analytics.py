@@ -59,6 +59,10 @@ class PerformanceStats:
         Total fees and commissions.
     periods_per_year : float
         Number of return periods per year used to annualize.
+    ruined_at_ns : int or None
+        When equity first fell to zero or below (the account was wiped out), else None. Return
+        statistics then cover the curve up to that point, with a final -100% period; CAGR is
+        -100% and the drawdown can exceed 100%.
     """
 
     start_equity: float
@@ -78,13 +82,14 @@ class PerformanceStats:
     exposure: float
     fees_paid: float
     periods_per_year: float
+    ruined_at_ns: int | None = None
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | None]:
         """Return the statistics as a flat ``{name: value}`` dictionary in field order.
 
         Returns
         -------
-        dict[str, float | int]
+        dict[str, float | int | None]
             One entry per field.
 
         Examples
@@ -94,7 +99,7 @@ class PerformanceStats:
         >>> stats.to_dict()["start_equity"]
         100.0
         """
-        values: dict[str, float | int] = {}
+        values: dict[str, float | int | None] = {}
         for field in fields(self):
             values[field.name] = getattr(self, field.name)
         return values
@@ -175,7 +180,7 @@ def compute_performance(
     ------
     ValueError
         If the arrays are empty, not one-dimensional or of mismatched lengths, if equity is
-        not finite and positive, if timestamps decrease, if a scalar input is not finite, if
+        not finite or does not start positive, if timestamps decrease, if a scalar input is not finite, if
         ``periods_per_year`` is not positive or if ``resample`` is not a frequency alias.
 
     Examples
@@ -204,13 +209,22 @@ def compute_performance(
     growth = end_equity / start_equity
     span_ns = int(timestamps[-1]) - int(timestamps[0])
     cagr = math.nan
-    if span_ns > 0:
+    ruined = np.flatnonzero(values <= 0.0)
+    ruined_at_ns: int | None = None
+    curve_ts, curve = timestamps, values
+    if ruined.size:
+        # Wiped out: returns end with the fall to zero; nothing after it compounds.
+        end = int(ruined[0]) + 1
+        ruined_at_ns = int(timestamps[end - 1])
+        curve_ts, curve = timestamps[:end], np.maximum(values[:end], 0.0)
+        cagr = -1.0
+    elif span_ns > 0:
         years = span_ns / NANOSECONDS_PER_DAY / DAYS_PER_YEAR
         # Computed in log space: very short spans would overflow ``growth ** (1 / years)``.
         log_annual_growth = math.log(growth) / years
         cagr = math.expm1(log_annual_growth) if log_annual_growth < 700.0 else math.inf
 
-    returns = _period_returns(timestamps, values, resample)
+    returns = _period_returns(curve_ts, curve, resample)
     rf_per_period = risk_free_rate / periods_per_year
     annualizer = math.sqrt(periods_per_year)
     volatility = math.nan
@@ -253,6 +267,7 @@ def compute_performance(
         exposure=exposure,
         fees_paid=float(fees_paid),
         periods_per_year=float(periods_per_year),
+        ruined_at_ns=ruined_at_ns,
     )
 
 
@@ -301,6 +316,9 @@ def render_table(stats: PerformanceStats, title: str = "Backtest results") -> st
         ("Fees paid", _money(stats.fees_paid)),
         ("Periods per year", _number(stats.periods_per_year)),
     ]
+    if stats.ruined_at_ns is not None:
+        when = pd.Timestamp(stats.ruined_at_ns, unit="ns", tz="UTC").isoformat()
+        rows.insert(2, ("Account wiped out at", when))
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("Metric", justify="left", no_wrap=True)
     table.add_column("Value", justify="right", no_wrap=True)
@@ -357,12 +375,12 @@ def _validate(
         raise ValueError(
             f"expected as many timestamps as equity samples ({values.size}), was {timestamps.size}"
         )
-    bad = ~(np.isfinite(values) & (values > 0.0))
+    bad = ~np.isfinite(values)
     if bad.any():
         index = int(np.argmax(bad))
-        raise ValueError(
-            f"expected finite positive equity, was {float(values[index])} at index {index}"
-        )
+        raise ValueError(f"expected finite equity, was {float(values[index])} at index {index}")
+    if values[0] <= 0.0:
+        raise ValueError(f"expected a positive starting equity, was {float(values[0])}")
     steps = np.diff(timestamps)
     if (steps < 0).any():
         index = int(np.argmax(steps < 0)) + 1

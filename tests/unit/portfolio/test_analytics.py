@@ -281,10 +281,10 @@ def test_to_dict_has_every_field_in_order() -> None:
     [
         ([0, 1], [100.0], {}, "expected as many timestamps as equity samples"),
         ([], [], {}, "expected at least 1 equity sample, was 0"),
-        ([0, 1], [100.0, 0.0], {}, "expected finite positive equity, was 0.0 at index 1"),
-        ([0, 1], [100.0, -5.0], {}, "expected finite positive equity"),
-        ([0, 1], [math.nan, 5.0], {}, "expected finite positive equity, was nan"),
-        ([0, 1], [100.0, math.inf], {}, "expected finite positive equity, was inf"),
+        ([0, 1], [0.0, 10.0], {}, "expected a positive starting equity, was 0.0"),
+        ([0, 1], [-5.0, 10.0], {}, "expected a positive starting equity, was -5.0"),
+        ([0, 1], [math.nan, 5.0], {}, "expected finite equity, was nan at index 0"),
+        ([0, 1], [100.0, math.inf], {}, "expected finite equity, was inf at index 1"),
         ([0, 5, 3], [1.0, 1.0, 1.0], {}, "expected non-decreasing timestamps, was 3 at index 2"),
         ([0.0, 1.0], [1.0, 1.0], {}, "expected integer nanosecond timestamps"),
         ([0, 1], [1.0, 1.0], {"gross_exposure": [1.0]}, "expected gross_exposure of shape"),
@@ -400,3 +400,21 @@ def test_scaling_equity_leaves_return_statistics_unchanged(
     if returns.size >= 2 and returns.std(ddof=1) > 1e-9:
         for name in ("sharpe", "sortino"):
             assert scaled[name] == pytest.approx(base[name], rel=1e-6, nan_ok=True), name
+
+
+def test_an_account_wiped_out_is_reported_not_refused() -> None:
+    day = 86_400 * 10**9
+    ts = np.arange(5, dtype=np.int64) * day
+    # 100 -> 50 -> -10 (wiped out on day 2) -> -20 -> 5
+    stats = compute_performance(ts, [100.0, 50.0, -10.0, -20.0, 5.0], resample=None)
+
+    assert stats.ruined_at_ns == 2 * day
+    assert stats.total_return == pytest.approx(5.0 / 100.0 - 1.0)
+    assert stats.cagr == -1.0
+    # Returns stop at the fall to zero: -50%, then -100%.
+    assert stats.sharpe == pytest.approx(
+        np.mean([-0.5, -1.0]) / np.std([-0.5, -1.0], ddof=1) * np.sqrt(252)
+    )
+    assert stats.max_drawdown == pytest.approx(1.2)  # from 100 down to -20
+    assert "Account wiped out at" in render_table(stats)
+    assert compute_performance(ts, [100.0] * 5).ruined_at_ns is None
