@@ -21,3 +21,14 @@ def restore_logging() -> Iterator[None]:
             handler.close()
     root.setLevel(level)
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _restore_strategy_registry() -> Iterator[None]:
+    """Strategies a test registers by name are forgotten after it."""
+    from midfreq.strategies.factory import StrategyFactory
+
+    saved = dict(StrategyFactory._registry)
+    yield
+    StrategyFactory._registry.clear()
+    StrategyFactory._registry.update(saved)

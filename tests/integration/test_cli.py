@@ -101,7 +101,10 @@ def test_backtest_strategy_and_date_options(tmp_path, capsys) -> None:
         (["backtest", "--config", "missing.yaml"], "config file: expected an existing YAML file"),
         (["backtest", "--config", "{bad_yaml}"], "valid YAML"),
         (["backtest", "--config", "{unknown_key}"], "risk_management.max_order_qty"),
-        (["backtest", "--config", "{good}", "--strategies", "nope"], "one of mean_reversion"),
+        (
+            ["backtest", "--config", "{good}", "--strategies", "nope"],
+            "one of donchian_breakout, market_making, mean_reversion, momentum, stat_arb",
+        ),
         (["backtest", "--config", "{good}", "--start", "2023-13-01"], "start_date"),
         (
             ["backtest", "--config", "{good}", "--start", "2023-02-01", "--end", "2023-01-01"],

@@ -1,7 +1,9 @@
-"""Tests of the synthetic market: config, bar generation and the live quote stream."""
+"""Tests of the synthetic market: config and bar generation (the live stream is tested in
+`test_synthetic_stream*.py`)."""
 
 from __future__ import annotations
 
+import doctest
 import math
 
 import numpy as np
@@ -14,12 +16,11 @@ from midfreq.data.bars import BarArrays
 from midfreq.data.synthetic import (
     SECONDS_PER_YEAR,
     SyntheticMarketConfig,
-    SyntheticQuoteStream,
     _autoregress,
     generate_bars,
 )
-from midfreq.model.data import QuoteTick, TradeTick
-from midfreq.model.enums import AggressorSide
+from midfreq.data.synthetic import bars as bars_module
+from midfreq.data.synthetic import config as config_module
 from midfreq.model.identifiers import InstrumentId
 
 SECOND = 1_000_000_000
@@ -219,161 +220,12 @@ def test_autoregression_matches_the_plain_recursion(a: float, n: int) -> None:
     assert np.allclose(_autoregress(steps, a), expected, rtol=1e-9, atol=1e-12)
 
 
-# --- SyntheticQuoteStream ---------------------------------------------------------------------
+def test_docstring_examples_run() -> None:
+    attempted = failed = 0
+    for module in (bars_module, config_module):
+        result = doctest.testmod(module)
+        attempted += result.attempted
+        failed += result.failed
 
-
-STREAM_CONFIG = SyntheticMarketConfig(
-    symbols=["AAA", "BBB", "CCC"],
-    initial_prices={"BBB": 7.5, "CCC": 2500.0},
-    quotes_per_second=4.0,
-    mean_reversion=0.01,
-)
-
-
-def test_stepwise_advance_equals_one_advance() -> None:
-    # 2,500 s crosses several event chunks per symbol, common-factor blocks and a discard.
-    end = START + 2_500 * SECOND
-    steps = [START, START + 1, START + SECOND // 3, START + 7 * SECOND, START + 7 * SECOND]
-    steps += [*range(START + 60 * SECOND, end, 97 * SECOND), end]
-    stepped = SyntheticQuoteStream(STREAM_CONFIG, START)
-    whole = SyntheticQuoteStream(STREAM_CONFIG, START)
-
-    pieces = []
-    for to_ns in steps:
-        before = stepped.last_ns
-        piece = stepped.advance(to_ns)
-        assert all(before < e.ts_event <= to_ns for e in piece)
-        pieces.extend(piece)
-
-    assert pieces == whole.advance(end)
-    assert len(pieces) > 3 * 4 * 2_500 * 0.9
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=200 * SECOND), max_size=12))
-def test_any_split_of_time_gives_the_same_events(cuts: list[int]) -> None:
-    end = START + 200 * SECOND
-    stepped = SyntheticQuoteStream(STREAM_CONFIG, START)
-
-    pieces = [e for cut in sorted(cuts) for e in stepped.advance(START + cut)]
-    pieces += stepped.advance(end)
-
-    assert pieces == SyntheticQuoteStream(STREAM_CONFIG, START).advance(end)
-
-
-def test_quotes_are_ordered_positive_and_at_least_a_tick_wide() -> None:
-    events = SyntheticQuoteStream(STREAM_CONFIG, START).advance(START + 600 * SECOND)
-
-    times = [e.ts_event for e in events]
-    assert times == sorted(times)
-    quotes = [e for e in events if isinstance(e, QuoteTick)]
-    assert {q.instrument_id for q in quotes} == set(STREAM_CONFIG.instrument_ids())
-    for q in quotes:
-        assert q.ask_price > q.bid_price > 0
-        assert q.ask_price - q.bid_price >= 0.01 - 1e-9
-        assert q.bid_size >= 1 and q.ask_size >= 1
-        assert q.ts_init == q.ts_event
-        # Half of 5 bps each side, rounded outwards: at least 5 bps, at most 2 ticks more.
-        assert 5e-4 * q.mid - 1e-9 <= q.ask_price - q.bid_price <= 5e-4 * q.mid + 0.02 + 1e-9
-        assert round(q.bid_price * 100) == pytest.approx(q.bid_price * 100, abs=1e-6)
-
-
-def test_trades_follow_a_quote_at_its_bid_or_ask() -> None:
-    events = SyntheticQuoteStream(STREAM_CONFIG, START).advance(START + 900 * SECOND)
-
-    last_quote: dict[InstrumentId, QuoteTick] = {}
-    trade_numbers: dict[InstrumentId, list[int]] = {}
-    quotes = trades = 0
-    for previous, event in zip([None, *events], events, strict=False):
-        if isinstance(event, QuoteTick):
-            quotes += 1
-            last_quote[event.instrument_id] = event
-            continue
-        assert isinstance(event, TradeTick)
-        trades += 1
-        quote = last_quote[event.instrument_id]
-        assert previous == quote
-        assert event.ts_event == quote.ts_event
-        if event.aggressor_side is AggressorSide.BUYER:
-            assert (event.price, event.size <= quote.ask_size) == (quote.ask_price, True)
-        else:
-            assert event.aggressor_side is AggressorSide.SELLER
-            assert (event.price, event.size <= quote.bid_size) == (quote.bid_price, True)
-        assert event.size >= 1
-        symbol, number = event.trade_id.rsplit("-", 1)
-        assert symbol == event.instrument_id.symbol
-        trade_numbers.setdefault(event.instrument_id, []).append(int(number))
-
-    for numbers in trade_numbers.values():
-        assert numbers == list(range(1, len(numbers) + 1))
-    # About one quote in three: 10,800 expected quotes, so 1/3 +- 0.02 is over 4 sigma.
-    assert abs(trades / quotes - 1 / 3) < 0.02
-
-
-def test_quote_rate_is_the_configured_poisson_rate() -> None:
-    events = SyntheticQuoteStream(STREAM_CONFIG, START).advance(START + 1_000 * SECOND)
-
-    for iid in STREAM_CONFIG.instrument_ids():
-        count = sum(1 for e in events if isinstance(e, QuoteTick) and e.instrument_id == iid)
-        # Poisson(4,000): standard deviation about 63.
-        assert abs(count - 4_000) < 4 * 63
-
-
-def test_stream_mid_returns_have_the_configured_correlation_and_volatility() -> None:
-    config = SyntheticMarketConfig(
-        symbols=["A", "B"],
-        correlation=0.8,
-        annual_volatility=2.0,
-        tick_size=0.0001,
-        spread_bps=1.0,
-        quotes_per_second=2.0,
-        seed=3,
-    )
-    stream = SyntheticQuoteStream(config, START)
-    mids: list[list[float]] = [[], []]
-    ids = config.instrument_ids()
-    for minute in range(1, 6 * 60 + 1):
-        latest: dict[InstrumentId, float] = {}
-        for e in stream.advance(START + minute * 60 * SECOND):
-            if isinstance(e, QuoteTick):
-                latest[e.instrument_id] = e.mid
-        for k, iid in enumerate(ids):
-            mids[k].append(latest[iid])
-
-    returns = np.diff(np.log(np.array(mids)), axis=1)
-    assert abs(np.corrcoef(returns)[0, 1] - 0.8) < 0.08
-    expected_std = 2.0 * math.sqrt(60 / SECONDS_PER_YEAR)
-    for r in returns:
-        assert abs(np.std(r) / expected_std - 1.0) < 0.15
-
-
-def test_stream_is_deterministic_per_seed() -> None:
-    end = START + 60 * SECOND
-
-    first = SyntheticQuoteStream(STREAM_CONFIG, START).advance(end)
-    again = SyntheticQuoteStream(STREAM_CONFIG, START).advance(end)
-    other = SyntheticQuoteStream(STREAM_CONFIG.model_copy(update={"seed": 1}), START).advance(end)
-
-    assert first == again
-    assert first != other
-
-
-def test_next_event_ns_is_the_first_event_returned() -> None:
-    stream = SyntheticQuoteStream(STREAM_CONFIG, START)
-
-    assert stream.advance(START) == []
-    upcoming = stream.next_event_ns()
-    assert stream.advance(upcoming - 1) == []
-    events = stream.advance(upcoming)
-    assert events and all(e.ts_event == upcoming for e in events)
-    assert stream.next_event_ns() > upcoming
-
-
-def test_advance_refuses_to_go_back_in_time() -> None:
-    stream = SyntheticQuoteStream(STREAM_CONFIG, START)
-    stream.advance(START + SECOND)
-
-    with pytest.raises(ValueError, match="to_ns: expected >= last_ns"):
-        stream.advance(START)
-    assert stream.last_ns == START + SECOND
-    assert stream.instrument_ids == STREAM_CONFIG.instrument_ids()
+    assert attempted >= 7
+    assert failed == 0

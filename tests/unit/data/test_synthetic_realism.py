@@ -1,6 +1,7 @@
-"""The realism settings of the synthetic market: volatility clustering, jumps, cointegrated pairs,
-trading-calendar sessions with an intraday volume profile, and order books on the live stream;
-and, with them all off, the market exactly as it was before they existed."""
+"""The realism settings of the synthetic market's historical bars: volatility clustering, jumps,
+cointegrated pairs, trading-calendar sessions with an intraday volume profile; and, with them all
+off, the bars exactly as they were before they existed. The live stream's are tested in
+`test_synthetic_stream*.py`."""
 
 from __future__ import annotations
 
@@ -20,14 +21,10 @@ from midfreq.data.synthetic import (
     BAR_WINDOW,
     SECONDS_PER_YEAR,
     SyntheticMarketConfig,
-    SyntheticQuoteStream,
     generate_bars,
     generate_session_bars,
     iter_session_bar_windows,
 )
-from midfreq.model.book import OrderBook
-from midfreq.model.data import QuoteTick
-from midfreq.model.enums import BookSide
 
 SECOND = 1_000_000_000
 MINUTE = 60 * SECOND
@@ -54,13 +51,6 @@ def bars_digest(bars: list[BarArrays]) -> str:
     for b in bars:
         for column in (b.ts, b.open, b.high, b.low, b.close, b.volume):
             digest.update(np.ascontiguousarray(column).tobytes())
-    return digest.hexdigest()
-
-
-def stream_digest(config: SyntheticMarketConfig, seconds: int) -> str:
-    digest = hashlib.sha256()
-    for event in SyntheticQuoteStream(config, START).advance(START + seconds * SECOND):
-        digest.update(repr(event).encode())
     return digest.hexdigest()
 
 
@@ -99,9 +89,6 @@ TUNED_BARS = SyntheticMarketConfig(
     tick_size=0.0001,
     bar_interval_seconds=300,
 )
-STREAM = SyntheticMarketConfig(
-    symbols=["AAA", "BBB"], initial_prices={"BBB": 7.5}, quotes_per_second=4.0, mean_reversion=0.01
-)
 
 
 @pytest.mark.parametrize(
@@ -123,13 +110,6 @@ def test_default_bars_are_the_market_from_before_the_settings(
     assert bars_digest(generate_bars(neutral, START, count)) == expected
 
 
-def test_default_stream_is_the_market_from_before_the_settings() -> None:
-    expected = "3c9c9561c632382fea990dad204d4fbaf1bb651c6c6010fa78831e6f83d082bb"
-
-    assert stream_digest(STREAM, 600) == expected
-    assert stream_digest(STREAM.model_copy(update=NEUTRAL), 600) == expected
-
-
 def test_explicit_neutral_settings_equal_the_defaults() -> None:
     # Validated from keywords (not model_copy), as a config file would give them.
     fields = {"symbols": ["AAA", "BBB"], "seed": 3, "mean_reversion": 0.02}
@@ -137,21 +117,6 @@ def test_explicit_neutral_settings_equal_the_defaults() -> None:
     explicit = SyntheticMarketConfig(**fields, **NEUTRAL)  # type: ignore[arg-type]
 
     assert_same_bars(generate_bars(default, START, 2_000), generate_bars(explicit, START, 2_000))
-    end = START + 300 * SECOND
-    assert SyntheticQuoteStream(default, START).advance(end) == SyntheticQuoteStream(
-        explicit, START
-    ).advance(end)
-
-
-def test_books_do_not_change_the_quotes_and_trades() -> None:
-    with_books = STREAM.model_copy(update={"book_levels": 10})
-    stream = SyntheticQuoteStream(with_books, START)
-    events = []
-    for seconds in range(10, 301, 10):
-        events += stream.advance(START + seconds * SECOND)
-        stream.book_snapshot("AAA")
-
-    assert events == SyntheticQuoteStream(STREAM, START).advance(START + 300 * SECOND)
 
 
 # --- volatility clustering ---------------------------------------------------------------------
@@ -433,72 +398,6 @@ def test_intraday_volume_is_u_shaped_with_the_profile_and_flat_without(profile: 
         assert 0.85 < last / middle < 1.15
     # The profile averages 1 over a session: the mean volume stays base_volume.
     assert abs(bars.volume.mean() / 10_000.0 - 1.0) < 0.05
-
-
-# --- order books on the live stream ---------------------------------------------------------
-
-BOOK_CONFIG = SyntheticMarketConfig(
-    symbols=["AAA", "BBB", "CCC"],
-    initial_prices={"BBB": 7.5, "CCC": 0.05},
-    quotes_per_second=4.0,
-    book_levels=6,
-)
-
-
-def test_book_snapshots_are_consistent_with_the_quotes_and_a_valid_order_book() -> None:
-    stream = SyntheticQuoteStream(BOOK_CONFIG, START)
-    books = {iid: OrderBook(iid) for iid in stream.instrument_ids}
-    assert stream.book_snapshot("AAA") is None  # no quote yet
-    checked = 0
-    # 200 s crosses a chunk of 512 quotes for every symbol.
-    while stream.last_ns < START + 200 * SECOND:
-        for event in stream.advance(stream.next_event_ns()):
-            if not isinstance(event, QuoteTick):
-                continue
-            snapshot = stream.book_snapshot(event.instrument_id)
-            assert snapshot is not None
-            book = books[event.instrument_id]
-            book.apply_snapshot(snapshot)  # raises on a crossed book, bad size or order
-            assert book.top() == event
-            assert (snapshot.ts_event, snapshot.ts_init) == (event.ts_event, event.ts_event)
-            for side in (BookSide.BID, BookSide.ASK):
-                levels = book.depth(side)
-                prices = np.array([price for price, _ in levels])
-                sizes = np.array([size for _, size in levels])
-                assert np.allclose(prices / 0.01, np.round(prices / 0.01), rtol=0, atol=1e-6)
-                assert np.allclose(np.abs(np.diff(prices)), 0.01, rtol=0, atol=1e-9)
-                assert np.all(sizes > 0) and np.all(sizes == np.round(sizes))
-                assert np.all(np.diff(sizes) > 0)  # deeper levels hold more
-                assert prices.min() >= 0.01
-            assert len(book.depth(BookSide.ASK)) == 6
-            # Bids stop at one tick: CCC's at about 5 cents has about 4 bid levels.
-            assert len(book.depth(BookSide.BID)) == min(6, round(event.bid_price / 0.01))
-            checked += 1
-    assert checked > 3 * 4 * 200 * 0.9
-
-
-def test_a_book_snapshot_depends_only_on_which_quote_it_is() -> None:
-    end = START + 150 * SECOND
-    one_go = SyntheticQuoteStream(BOOK_CONFIG, START)
-    one_go.advance(end)
-    stepped = SyntheticQuoteStream(BOOK_CONFIG, START)
-    for seconds in range(1, 151):
-        stepped.advance(START + seconds * SECOND)
-        stepped.book_snapshot("BBB")
-
-    for iid in BOOK_CONFIG.instrument_ids():
-        assert one_go.book_snapshot(iid) == stepped.book_snapshot(iid)
-        assert one_go.book_snapshot(iid) == one_go.book_snapshot(iid.symbol)
-    other = SyntheticQuoteStream(BOOK_CONFIG.model_copy(update={"seed": 1}), START)
-    other.advance(end)
-    assert other.book_snapshot("AAA") != one_go.book_snapshot("AAA")
-
-
-def test_book_snapshot_refuses_without_levels_or_for_an_unknown_instrument() -> None:
-    with pytest.raises(ValueError, match="book_levels: expected > 0"):
-        SyntheticQuoteStream(STREAM, START).book_snapshot("AAA")
-    with pytest.raises(ValueError, match=r"instrument: expected one of AAA\.SIM"):
-        SyntheticQuoteStream(BOOK_CONFIG, START).book_snapshot("ZZZ")
 
 
 # --- config and errors -------------------------------------------------------------------------
