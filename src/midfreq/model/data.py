@@ -55,7 +55,7 @@ class TradeTick(msgspec.Struct, frozen=True, gc=False):
     ts_init: int
 
 
-class OrderBookSnapshot(msgspec.Struct, frozen=True):
+class OrderBookSnapshot(msgspec.Struct, frozen=True, gc=False):
     """Price levels ``(price, size)``: bids best (highest) first, asks best (lowest) first."""
 
     instrument_id: InstrumentId
