@@ -18,8 +18,12 @@ from typing import Any
 
 from midfreq.core.errors import ConfigError
 from midfreq.strategies.base import BaseStrategy, OrderRouter
+from midfreq.strategies.breakout import DonchianBreakoutStrategy
+from midfreq.strategies.market_making import MarketMakingStrategy
 from midfreq.strategies.mean_reversion import MeanReversionStrategy
 from midfreq.strategies.momentum import MomentumStrategy
+from midfreq.strategies.stat_arb import StatArbStrategy
+from midfreq.strategies.trend import TimeSeriesMomentumStrategy
 
 ENTRY_POINT_GROUP = "midfreq.strategies"
 """The entry point group other packages register strategies in."""
@@ -34,13 +38,20 @@ class StrategyFactory:
 
     Example
     -------
-    >>> StrategyFactory.get_available_strategies()[:2]
-    ['mean_reversion', 'momentum']
+    >>> StrategyFactory.get_available_strategies()[:3]
+    ['donchian_breakout', 'market_making', 'mean_reversion']
     """
 
     _registry: dict[str, type[BaseStrategy]] = {
-        MeanReversionStrategy.name: MeanReversionStrategy,
-        MomentumStrategy.name: MomentumStrategy,
+        cls.name: cls
+        for cls in (
+            MeanReversionStrategy,
+            MomentumStrategy,
+            DonchianBreakoutStrategy,
+            TimeSeriesMomentumStrategy,
+            StatArbStrategy,
+            MarketMakingStrategy,
+        )
     }
 
     @classmethod

@@ -1,10 +1,11 @@
-"""Moving-average crossover momentum: long when the fast average is above the slow one,
-short (or flat) when below."""
+"""Moving-average crossover momentum: long when the fast average (simple or exponential) is above
+the slow one, short (or flat) when below. Breakouts are in `breakout`, time-series momentum in
+`trend`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -12,15 +13,31 @@ from midfreq.model.data import Bar, QuoteTick
 from midfreq.model.identifiers import InstrumentId
 from midfreq.strategies.base import BaseStrategy, OrderRouter
 from midfreq.strategies.config import StrategyConfig
-from midfreq.strategies.indicators import SimpleMovingAverage
+from midfreq.strategies.indicators import ExponentialMovingAverage, SimpleMovingAverage
+
+AverageKind = Literal["simple", "exponential"]
+_Average = SimpleMovingAverage | ExponentialMovingAverage
 
 
 class MomentumConfig(StrategyConfig):
-    """Settings of `MomentumStrategy`."""
+    """Settings of `MomentumStrategy`.
+
+    Attributes
+    ----------
+    fast_period, slow_period : int
+        Windows (spans) of the two averages, ``fast_period < slow_period`` (10 and 30).
+    allow_short : bool
+        Whether fast < slow sells short (true) or only flattens.
+    moving_average : {"simple", "exponential"}
+        Simple moving averages (default) or exponential ones with ``alpha = 2 / (period + 1)``
+        seeded with the first price; either way the first signal comes once ``slow_period``
+        prices have been seen.
+    """
 
     fast_period: int = Field(default=10, ge=1)
     slow_period: int = Field(default=30, ge=2)
     allow_short: bool = True
+    moving_average: AverageKind = "simple"
 
     @field_validator("slow_period")
     @classmethod
@@ -34,8 +51,9 @@ class MomentumConfig(StrategyConfig):
 class MomentumStrategy(BaseStrategy):
     """Hold ``order_quantity`` in the direction of the fast/slow moving-average crossover.
 
-    Config: ``fast_period`` (10), ``slow_period`` (30), ``order_quantity`` (100),
-    ``allow_short`` (true; false means flat when fast < slow).
+    Config (`MomentumConfig`): ``fast_period`` (10), ``slow_period`` (30), ``order_quantity``
+    (100), ``allow_short`` (true; false means flat when fast < slow), ``moving_average``
+    (simple; or exponential).
     """
 
     name = "momentum"
@@ -53,11 +71,17 @@ class MomentumStrategy(BaseStrategy):
         self.fast_period = self.params.fast_period
         self.slow_period = self.params.slow_period
         self.allow_short = self.params.allow_short
-        self._averages = {
-            iid: (SimpleMovingAverage(self.fast_period), SimpleMovingAverage(self.slow_period))
-            for iid in self.instrument_ids
-        }
+        self.moving_average: AverageKind = self.params.moving_average
+        self._averages = {iid: self._new_averages() for iid in self.instrument_ids}
         self._targets: dict[InstrumentId, float] = dict.fromkeys(self.instrument_ids, 0.0)
+
+    def _new_averages(self) -> tuple[_Average, _Average]:
+        if self.moving_average == "exponential":
+            return (
+                ExponentialMovingAverage(self.fast_period),
+                ExponentialMovingAverage(self.slow_period),
+            )
+        return SimpleMovingAverage(self.fast_period), SimpleMovingAverage(self.slow_period)
 
     def on_bar(self, bar: Bar) -> None:
         """Update the averages with the close and trade on a crossover."""
@@ -70,14 +94,11 @@ class MomentumStrategy(BaseStrategy):
     def _on_price(self, iid: InstrumentId, price: float) -> None:
         averages = self._averages.get(iid)
         if averages is None:  # an instrument the kernel gave a strategy configured without symbols
-            averages = self._averages[iid] = (
-                SimpleMovingAverage(self.fast_period),
-                SimpleMovingAverage(self.slow_period),
-            )
+            averages = self._averages[iid] = self._new_averages()
         fast_average, slow = averages
         fast = fast_average.update(price)
         slow_value = slow.update(price)
-        if not slow.is_ready:
+        if not slow.initialized:
             return
         # Running sums differ from the exact averages by a few ulps: equal within that is equal
         # (a flat market must not flip the position).

@@ -1,192 +1,243 @@
-"""Indicators against independent references: pandas rolling mean, ``ewm(adjust=False)`` and
-rolling sample standard deviation, numpy for the one-shot z-score, and ``math.fsum`` for the
-drift control of the running sums over more than 10,000 updates."""
+"""What every indicator shares: the public names (the old single-module imports still work), the
+``update``/``value``/``initialized``/``reset`` protocol, state that stays the size of the window,
+batch forms equal to the incremental ones, input checks of the batch forms, and runnable
+docstring examples. Each indicator's numbers are checked in ``test_indicators_<module>.py``."""
 
 from __future__ import annotations
 
+import doctest
 import math
+import pickle
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
+import midfreq.strategies.indicators as indicators
 from midfreq.strategies.indicators import (
+    AverageTrueRange,
+    BollingerBands,
     ExponentialMovingAverage,
+    KalmanHedgeRatio,
+    RelativeStrengthIndex,
+    RollingBeta,
+    RollingCorrelation,
+    RollingStandardDeviation,
+    RollingVolumeWeightedAveragePrice,
     RollingZScore,
     SimpleMovingAverage,
-    z_score,
+    VolumeWeightedAveragePrice,
+    WilderMovingAverage,
+    averages,
+    bands,
+    covariance,
+    kalman,
+    rolling,
+    volume,
+    wilder,
 )
 
-prices = st.lists(
-    st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False),
-    min_size=1,
-    max_size=80,
-)
+rng = np.random.default_rng(42)
+N = 3_000
+CLOSE = 100.0 * np.exp(rng.normal(0.0, 0.01, N).cumsum())
+HIGH = CLOSE * (1.0 + rng.uniform(0.0, 0.01, N))
+LOW = CLOSE * (1.0 - rng.uniform(0.0, 0.01, N))
+VOLUME = rng.integers(0, 1_000, N).astype(float)
+OTHER = 0.5 * CLOSE + rng.normal(0.0, 0.5, N)
 
 
-def _feed(indicator: SimpleMovingAverage | ExponentialMovingAverage | RollingZScore, values):
-    return np.array([indicator.update(float(v)) for v in values])
+class Case:
+    """An indicator, the inputs of its update, and its batch form over the same arrays."""
+
+    def __init__(
+        self,
+        make: Callable[[], Any],
+        inputs: tuple[np.ndarray, ...],
+        batch: Callable[[], Any],
+        warm_after: int,
+        nan_while_warming: bool = True,
+    ) -> None:
+        self.make, self.inputs, self.batch = make, inputs, batch
+        self.warm_after, self.nan_while_warming = warm_after, nan_while_warming
+
+    def feed(self, indicator: Any, count: int | None = None) -> np.ndarray:
+        rows = zip(*(column[:count].tolist() for column in self.inputs), strict=True)
+        return np.array([indicator.update(*row) for row in rows])
 
 
-# ---- SimpleMovingAverage --------------------------------------------------------------------
-@settings(max_examples=200)
-@given(values=prices, period=st.integers(min_value=1, max_value=25))
-def test_sma_matches_pandas_rolling_mean_with_partial_windows_before_ready(values, period):
-    ours = _feed(SimpleMovingAverage(period), values)
-
-    # Before `period` values the average is over what was seen (pandas min_periods=1).
-    reference = pd.Series(values).rolling(period, min_periods=1).mean().to_numpy()
-    np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-9)
-
-
-def test_sma_hand_computed_and_is_ready_after_exactly_period_values():
-    sma = SimpleMovingAverage(3)
-    assert math.isnan(sma.value)
-    seen = []
-    for value in (1.0, 2.0, 6.0, 10.0):
-        seen.append((sma.update(value), sma.is_ready))
-    assert seen == [(1.0, False), (1.5, False), (3.0, True), (6.0, True)]
-    assert sma.value == 6.0
-
-
-def test_sma_running_sum_is_resummed_so_drift_from_huge_values_does_not_persist():
-    # Sums of ~1e11 carry rounding errors of ~1e-5 per update; without the periodic exact
-    # re-summation (every 10,000 updates) the average of the later small values is off by ~1e-6.
-    rng = np.random.default_rng(1)
-    values = np.concatenate([rng.uniform(1e9, 2e9, 5_000), rng.normal(0.0, 1.0, 7_000)])
-    sma = SimpleMovingAverage(50)
-    for value in values:
-        sma.update(float(value))
-
-    assert sma.value == pytest.approx(math.fsum(values[-50:]) / 50, abs=1e-12)
-
-
-# ---- ExponentialMovingAverage ---------------------------------------------------------------
-@settings(max_examples=200)
-@given(values=prices, period=st.integers(min_value=1, max_value=40))
-def test_ema_matches_pandas_ewm_without_adjustment(values, period):
-    ours = _feed(ExponentialMovingAverage(period), values)
-
-    # span=n is alpha = 2/(n+1); adjust=False seeds with the first value.
-    reference = pd.Series(values).ewm(span=period, adjust=False).mean().to_numpy()
-    np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-9)
-
-
-def test_ema_hand_computed_alpha_and_seed():
-    ema = ExponentialMovingAverage(3)  # alpha = 2 / 4 = 0.5
-    assert [ema.update(v) for v in (10.0, 20.0, 0.0)] == [10.0, 15.0, 7.5]
-    assert ema.is_ready
-    assert not ExponentialMovingAverage(4).is_ready
-
-
-# ---- RollingZScore --------------------------------------------------------------------------
-def _pandas_z(values, period: int) -> np.ndarray:
-    series = pd.Series(values, dtype=float)
-    rolling = series.rolling(period)
-    return ((series - rolling.mean()) / rolling.std(ddof=1)).to_numpy()
-
-
-@settings(max_examples=200)
-@given(values=prices, period=st.integers(min_value=2, max_value=25))
-def test_rolling_z_score_matches_pandas_rolling_mean_and_sample_std(values, period):
-    ours = _feed(RollingZScore(period), values)
-    reference = _pandas_z(values, period)
-    std = pd.Series(values, dtype=float).rolling(period).std(ddof=1).to_numpy()
-    largest_seen = np.maximum(1.0, np.maximum.accumulate(np.abs(values)))
-
-    assert np.isnan(ours[: period - 1]).all()
-    # Compare where the window is clearly not flat relative to the largest value seen: a
-    # (nearly) flat window is nan by design (see below), and running sums of squares are only
-    # as precise as the largest square that passed through them.
-    clear = ~np.isnan(reference) & (std > 1e-3 * largest_seen)
-    np.testing.assert_allclose(ours[clear], reference[clear], rtol=1e-7, atol=1e-7)
-
-
-def test_rolling_z_score_over_a_long_random_walk_matches_pandas_at_every_step():
-    rng = np.random.default_rng(7)
-    values = 100.0 + rng.normal(0.0, 1.0, 12_345).cumsum()
-    ours = _feed(RollingZScore(20), values)
-    reference = _pandas_z(values, 20)
-
-    np.testing.assert_allclose(ours[19:], reference[19:], rtol=1e-8, atol=1e-8)
-    assert np.isnan(ours[:19]).all()
+CASES = {
+    "sma": Case(
+        lambda: SimpleMovingAverage(20),
+        (CLOSE,),
+        lambda: SimpleMovingAverage.batch(CLOSE, 20),
+        20,
+        nan_while_warming=False,
+    ),
+    "ema": Case(
+        lambda: ExponentialMovingAverage(20),
+        (CLOSE,),
+        lambda: ExponentialMovingAverage.batch(CLOSE, 20),
+        20,
+        nan_while_warming=False,
+    ),
+    "ema_sma_seed": Case(
+        lambda: ExponentialMovingAverage(20, seed="sma"),
+        (CLOSE,),
+        lambda: ExponentialMovingAverage.batch(CLOSE, 20, seed="sma"),
+        20,
+    ),
+    "wilder": Case(
+        lambda: WilderMovingAverage(14), (CLOSE,), lambda: WilderMovingAverage.batch(CLOSE, 14), 14
+    ),
+    "std": Case(
+        lambda: RollingStandardDeviation(20),
+        (CLOSE,),
+        lambda: RollingStandardDeviation.batch(CLOSE, 20),
+        20,
+    ),
+    "z_score": Case(
+        lambda: RollingZScore(20), (CLOSE,), lambda: RollingZScore.batch(CLOSE, 20), 20
+    ),
+    "bollinger": Case(
+        lambda: BollingerBands(20), (CLOSE,), lambda: BollingerBands.batch(CLOSE, 20).middle, 20
+    ),
+    "rsi": Case(
+        lambda: RelativeStrengthIndex(14),
+        (CLOSE,),
+        lambda: RelativeStrengthIndex.batch(CLOSE, 14),
+        15,
+    ),
+    "atr": Case(
+        lambda: AverageTrueRange(14),
+        (HIGH, LOW, CLOSE),
+        lambda: AverageTrueRange.batch(HIGH, LOW, CLOSE, 14),
+        15,
+    ),
+    "vwap": Case(
+        VolumeWeightedAveragePrice,
+        (CLOSE, VOLUME),
+        lambda: VolumeWeightedAveragePrice.batch(CLOSE, VOLUME),
+        1 + int(np.argmax(VOLUME > 0)),
+    ),
+    "rolling_vwap": Case(
+        lambda: RollingVolumeWeightedAveragePrice(20),
+        (CLOSE, VOLUME),
+        lambda: RollingVolumeWeightedAveragePrice.batch(CLOSE, VOLUME, 20),
+        20,
+    ),
+    "correlation": Case(
+        lambda: RollingCorrelation(30),
+        (CLOSE, OTHER),
+        lambda: RollingCorrelation.batch(CLOSE, OTHER, 30),
+        30,
+    ),
+    "beta": Case(
+        lambda: RollingBeta(30), (CLOSE, OTHER), lambda: RollingBeta.batch(CLOSE, OTHER, 30), 30
+    ),
+    "kalman": Case(
+        KalmanHedgeRatio,
+        (CLOSE, OTHER),
+        lambda: KalmanHedgeRatio.batch(CLOSE, OTHER).beta,
+        1,
+    ),
+}
 
 
-def test_rolling_z_score_sums_are_resummed_so_drift_from_huge_values_does_not_persist():
-    # Squares of ~1e6 leave an error of ~0.2 in the running sum of squares, about 0.2% of the
-    # later windows' variance; the exact re-summation every 10,000 updates removes it.
-    rng = np.random.default_rng(3)
-    values = np.concatenate([rng.uniform(1e6, 2e6, 3_000), rng.normal(100.0, 1.0, 9_000)])
-    z = RollingZScore(20)
-    for value in values:
-        z.update(float(value))
-
-    window = values[-20:]
-    expected = (window[-1] - window.mean()) / window.std(ddof=1)
-    assert z.value == pytest.approx(expected, rel=1e-9)
-    assert z.mean == pytest.approx(window.mean(), rel=1e-12)
+@pytest.fixture(params=sorted(CASES))
+def case(request: pytest.FixtureRequest) -> Case:
+    return CASES[request.param]
 
 
-def test_rolling_z_score_hand_computed_and_flat_window_is_nan():
-    z = RollingZScore(3)
-    # Window (1, 2, 6): mean 3, sample variance (4 + 1 + 9) / 2 = 7.
-    assert [math.isnan(z.update(v)) for v in (1.0, 2.0)] == [True, True]
-    assert z.update(6.0) == pytest.approx(3.0 / math.sqrt(7.0), rel=1e-12)
-    assert z.is_ready
+def test_the_old_single_module_imports_still_work():
+    # mean_reversion, momentum and base import these names from the package as they did from
+    # the module it replaced.
+    from midfreq.strategies.indicators import z_score
 
-    flat = RollingZScore(4)
-    for _ in range(10):
-        value = flat.update(100.0)
-    assert math.isnan(value)
+    assert z_score([1.0, 2.0, 3.0]) == pytest.approx(1.0)
+    assert set(indicators.__all__) >= {
+        "SimpleMovingAverage",
+        "ExponentialMovingAverage",
+        "RollingZScore",
+        "z_score",
+    }
 
 
-# ---- z_score --------------------------------------------------------------------------------
-@settings(max_examples=200)
-@given(values=st.lists(st.floats(-1e4, 1e4), min_size=2, max_size=60))
-def test_z_score_matches_numpy_sample_std(values):
-    array = np.array(values)
-    result = z_score(values)
-    if len(set(values)) == 1:
-        assert math.isnan(result)  # numpy may report a rounding-noise std here; it is 0
-        return
-    std = array.std(ddof=1)
-    assume(std > 1e-6 * max(1.0, np.abs(array).max()))
-    assert result == pytest.approx((array[-1] - array.mean()) / std, rel=1e-9, abs=1e-9)
+def test_initialized_and_value_follow_the_warm_up(case: Case):
+    indicator = case.make()
+    assert not indicator.initialized
+    assert math.isnan(indicator.value)
+    values = case.feed(indicator, case.warm_after - 1)
+    assert not indicator.initialized
+    if case.nan_while_warming:
+        assert np.isnan(values).all()
+    indicator.update(*(column[case.warm_after - 1] for column in case.inputs))
+    assert indicator.initialized
+    assert not math.isnan(indicator.value)
+
+
+def test_update_returns_value_and_the_batch_form_gives_the_same_numbers(case: Case):
+    indicator = case.make()
+    values = case.feed(indicator)
+    assert values[-1] == indicator.value
+    np.testing.assert_allclose(case.batch(), values, rtol=1e-9, atol=1e-9)
+
+
+def test_reset_gives_the_numbers_of_a_fresh_indicator(case: Case):
+    used = case.make()
+    case.feed(used, N // 3)
+    used.reset()
+    assert not used.initialized
+    np.testing.assert_array_equal(case.feed(used), case.feed(case.make()))
+
+
+def test_state_stays_the_size_of_the_window(case: Case):
+    # O(1) memory: the pickled state after 300 updates and after 3,000 is the same size (the
+    # update counters may take a few more bytes).
+    short, long = case.make(), case.make()
+    case.feed(short, N // 10)
+    case.feed(long)
+    assert len(pickle.dumps(long)) <= len(pickle.dumps(short)) + 16
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("call", "message"),
     [
-        [],
-        [5.0],
-        [3.0, 3.0, 3.0],
-        # fsum(3 * x) / 3 != x here: the mean is off by an ulp, so a naive check scores ~0.82
-        [100.1] * 3,
-        [190.07] * 3,
-        [0.1] * 3,
+        (lambda: SimpleMovingAverage.batch([[1.0, 2.0]], 2), r"values: expected a 1-D array"),
+        (
+            lambda: RollingZScore.batch([1.0, math.nan, 2.0], 2),
+            r"values: expected finite values, was nan at index 1",
+        ),
+        (
+            lambda: ExponentialMovingAverage.batch([1.0, math.inf], 2),
+            r"values: expected finite values, was inf at index 1",
+        ),
+        (lambda: RollingBeta.batch([1.0, 2.0], [1.0], 2), r"y: expected the length of x \(2\)"),
+        (
+            lambda: AverageTrueRange.batch([1.0], [1.0], [1.0, 2.0], 2),
+            r"close: expected the length of high \(1\), was 2",
+        ),
+        (
+            lambda: VolumeWeightedAveragePrice.batch([1.0], [math.nan]),
+            r"volume: expected finite values",
+        ),
+        (lambda: RollingStandardDeviation.batch([1.0], 0), r"period: expected an integer >= 1"),
     ],
 )
-def test_z_score_is_nan_when_undefined(values):
-    assert math.isnan(z_score(values))
+def test_batch_forms_refuse_inputs_they_cannot_compute_on(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
-def test_z_score_hand_computed():
-    # mean 2, sample variance (1 + 0 + 1) / 2 = 1: the last value is one std above.
-    assert z_score([1.0, 2.0, 3.0]) == pytest.approx(1.0)
-    assert z_score((3.0, 2.0, 1.0)) == pytest.approx(-1.0)
+def test_batch_forms_of_short_and_empty_inputs_are_warm_up_nans():
+    assert RollingZScore.batch([], 5).size == 0
+    assert np.isnan(RollingStandardDeviation.batch([1.0, 2.0], 5)).all()
+    assert np.isnan(RollingCorrelation.batch([1.0, 2.0], [2.0, 1.0], 5)).all()
+    assert SimpleMovingAverage.batch([4.0, 2.0], 5).tolist() == [4.0, 3.0]
 
 
-# ---- invalid periods ------------------------------------------------------------------------
-@pytest.mark.parametrize("indicator", [SimpleMovingAverage, ExponentialMovingAverage])
-@pytest.mark.parametrize("period", [0, -3, 2.5, "5", None])
-def test_averages_refuse_a_period_that_is_not_a_positive_integer(indicator, period):
-    with pytest.raises(ValueError, match=r"period: expected an integer >= 1, was"):
-        indicator(period)
-
-
-@pytest.mark.parametrize("period", [1, 0, -2, 3.0, "20"])
-def test_rolling_z_score_refuses_a_period_below_two(period):
-    with pytest.raises(ValueError, match=r"period: expected an integer >= 2, was"):
-        RollingZScore(period)
+@pytest.mark.parametrize("module", [averages, bands, covariance, kalman, rolling, volume, wilder])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -153,3 +153,51 @@ def test_invalid_settings_raise_config_error_naming_the_fields(settings, field, 
     assert raised.value.field == field
     assert raised.value.expected == expected
     assert str(raised.value).startswith(f"{field}: expected {expected}, was ")
+
+
+# ---- exponential averages ---------------------------------------------------------------------
+#  alpha 2/3 (fast 2) and 2/5 (slow 4), seeded with the first close:
+#  bar:      3     4        5        6        7       8       9
+#  fast:     10    11.3333  12.4444  10.1481  8.7160  8.2387  12.0796
+#  slow:     10    10.8     11.68    10.6080  9.5648  8.9389  10.9633
+#  sign:     =     +        +        -        -       -       +
+#  (bar 6: fast 12.4444 + 2/3 (9 - 12.4444) = 10.1481 < slow 11.68 + 0.4 (9 - 11.68) = 10.608)
+EMA_FAST = [10, 10, 10, 10, 11.3333, 12.4444, 10.1481, 8.7160, 8.2387, 12.0796]
+EMA_SLOW = [10, 10, 10, 10, 10.8, 11.68, 10.6080, 9.5648, 8.9389, 10.9633]
+
+
+def test_hand_computed_exponential_averages_agree_with_pandas():
+    closes = pd.Series(CLOSES[:10], dtype=float)
+    fast = closes.ewm(span=2, adjust=False).mean().to_numpy()
+    slow = closes.ewm(span=4, adjust=False).mean().to_numpy()
+    np.testing.assert_allclose(fast, EMA_FAST, atol=5e-5)
+    np.testing.assert_allclose(slow, EMA_SLOW, atol=5e-5)
+
+
+def test_exponential_averages_cross_a_bar_earlier_than_simple_ones(make_market):
+    market = make_market()
+    strategy = _strategy(moving_average="exponential")
+    market.start(strategy)
+
+    market.bars(CLOSES)
+
+    assert market.order_log() == [(4, BUY, 10.0), (6, SELL, 20.0), (9, BUY, 20.0)]
+    assert market.position(strategy) == 10
+
+
+def test_exponential_averages_wait_for_slow_period_closes(make_market):
+    market = make_market()
+    strategy = _strategy(moving_average="exponential")
+    market.start(strategy)
+    market.bars([10, 11, 12])  # fast above slow from bar 1, but only 3 of 4 closes
+    assert market.orders() == []
+    market.bar(13)
+    assert market.order_log() == [(3, BUY, 10.0)]
+
+
+def test_moving_average_defaults_to_simple_and_refuses_other_kinds():
+    assert MomentumStrategy({"symbols": ["AAA"]}).moving_average == "simple"
+    with pytest.raises(ConfigError) as raised:
+        _strategy(moving_average="hull")
+    assert raised.value.field == "strategies.mom-1.moving_average"
+    assert "'simple' or 'exponential'" in raised.value.expected
