@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import os
 import signal
 import sys
@@ -95,6 +96,22 @@ def _data_parser(commands: Any) -> None:
         "--rejects", help="rejects file for --on-error skip (default: FILE.rejects.csv)"
     )
     imp.add_argument("--mode", choices=["append", "overwrite"], default="append")
+    imp.add_argument(
+        "--calendar",
+        help="exchange calendar (e.g. XNYS): count and flag rows outside its sessions",
+    )
+    imp.add_argument(
+        "--outside-session",
+        choices=["keep", "reject"],
+        default="keep",
+        help="with --calendar: keep rows outside sessions (default) or treat them as bad rows",
+    )
+    imp.add_argument(
+        "--bar-interval",
+        type=float,
+        metavar="SECONDS",
+        help="with --calendar: the bars' length (default: the median spacing of their times)",
+    )
 
     actions.add_parser("list", help="what the catalog holds")
 
@@ -337,8 +354,30 @@ def _columns(text: str | None) -> dict[str, str]:
 
 
 def _data_import(catalog: Any, args: argparse.Namespace) -> int:
+    from midfreq.core.errors import ConfigError
+    from midfreq.data.calendars import TradingCalendar
     from midfreq.data.importer import import_file
 
+    bar_interval_ns = None
+    if args.calendar is None:
+        if args.outside_session != "keep":
+            raise ConfigError(
+                "--outside-session", args.outside_session, "'keep' unless --calendar is given"
+            )
+        if args.bar_interval is not None:
+            raise ConfigError(
+                "--bar-interval", args.bar_interval, "none unless --calendar is given"
+            )
+    else:
+        try:
+            TradingCalendar.get(args.calendar)
+        except ConfigError as exc:
+            raise ConfigError("--calendar", args.calendar, exc.expected) from None
+        if args.bar_interval is not None:
+            seconds = args.bar_interval
+            if not (math.isfinite(seconds) and round(seconds * 10**9) > 0):
+                raise ConfigError("--bar-interval", seconds, "a positive number of seconds")
+            bar_interval_ns = round(seconds * 10**9)
     report = import_file(
         catalog,
         args.path,
@@ -350,6 +389,9 @@ def _data_import(catalog: Any, args: argparse.Namespace) -> int:
         rejects_path=args.rejects,
         mode=args.mode,
         asset_class=args.asset_class,
+        calendar=args.calendar,
+        outside_session=args.outside_session,
+        bar_interval_ns=bar_interval_ns,
     )
     span = ""
     if report.first_ts is not None and report.last_ts is not None:
@@ -360,6 +402,14 @@ def _data_import(catalog: Any, args: argparse.Namespace) -> int:
     )
     if report.rows_rejected:
         print(f"skipped {report.rows_rejected:,} bad rows; see {report.rejects_path}")
+    if report.rows_outside_session:
+        done = "rejected" if report.outside_session == "reject" else "kept"
+        first = ", ".join(f"row {row} at {_iso(ts)}" for row, ts in report.outside_session_examples)
+        print(
+            f"warning: {report.rows_outside_session:,} rows outside {report.calendar} sessions "
+            f"({done}); first: {first}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -57,6 +57,54 @@ def test_import_skip_writes_good_rows_and_a_rejects_file(tmp_path, capsys) -> No
     assert bars.close.tolist() == [100.5, 101.0, 100.8]
 
 
+SESSION_CSV = """time,open,high,low,close
+2023-07-03 13:00,100.0,101.0,99.5,100.5
+2023-07-03 13:01,100.5,101.2,100.1,101.0
+2023-07-04 10:00,100.5,101.2,100.1,101.0
+2023-07-05 09:31,100.5,101.2,100.1,101.0
+2023-07-05 09:32,100.5,101.2,100.1,101.0
+2023-07-05 16:01,100.5,101.2,100.1,101.0
+"""
+
+
+def test_import_with_a_calendar_warns_of_rows_outside_sessions(tmp_path, capsys) -> None:
+    source = tmp_path / "aapl.csv"
+    source.write_text(SESSION_CSV)
+    argv = ["data", "--catalog", str(tmp_path / "catalog"), "import", str(source)]
+    argv += ["--symbol", "AAPL", "--tz", "America/New_York", "--calendar", "XNYS"]
+    argv += ["--bar-interval", "60"]
+
+    assert main(argv) == 0
+
+    captured = capsys.readouterr()
+    assert "imported 6 of 6 rows of bars for AAPL.SIM" in captured.out
+    # 13:01 after the early close, the Independence Day holiday, and after hours (EDT is UTC-4).
+    assert captured.err.splitlines() == [
+        "warning: 3 rows outside XNYS sessions (kept); first: "
+        "row 1 at 2023-07-03T17:01:00+00:00, row 2 at 2023-07-04T14:00:00+00:00, "
+        "row 5 at 2023-07-05T20:01:00+00:00"
+    ]
+
+
+def test_import_can_reject_rows_outside_sessions(tmp_path, capsys) -> None:
+    source = tmp_path / "aapl.csv"
+    source.write_text(SESSION_CSV)
+    catalog = tmp_path / "catalog"
+    argv = ["data", "--catalog", str(catalog), "import", str(source), "--symbol", "AAPL"]
+    argv += ["--tz", "America/New_York", "--calendar", "XNYS", "--outside-session", "reject"]
+    argv += ["--bar-interval", "60"]
+
+    assert main(argv) == 2
+    assert "row 1 (line 3): time: outside XNYS session" in capsys.readouterr().err
+    assert main([*argv, "--on-error", "skip"]) == 0
+
+    out = capsys.readouterr().out
+    assert "imported 3 of 6 rows" in out
+    assert "skipped 3 bad rows" in out
+    assert pd.read_csv(f"{source}.rejects.csv").row.tolist() == [1, 2, 5]
+    assert len(ParquetCatalog(catalog).read("bars", "AAPL.SIM")) == 3
+
+
 def test_generate_list_and_show(tmp_path, capsys) -> None:
     catalog = str(tmp_path / "catalog")
     argv = ["data", "--catalog", catalog, "generate", "--symbols", "AAA,BBB"]
@@ -85,6 +133,22 @@ def test_generate_list_and_show(tmp_path, capsys) -> None:
         (["import", "x.txt", "--symbol", "AAA"], "expected a file ending in"),
         (["import", "{csv}", "--symbol", "AAA", "--columns", "close"], "--columns"),
         (["import", "{csv}", "--symbol", "AAA", "--tz", "Mars/Base"], "tz"),
+        (
+            ["import", "{csv}", "--symbol", "AAA", "--calendar", "XNYZ"],
+            "--calendar: expected an exchange-calendars name such as XNYS",
+        ),
+        (
+            ["import", "{csv}", "--symbol", "AAA", "--outside-session", "reject"],
+            "--outside-session: expected 'keep' unless --calendar is given, was 'reject'",
+        ),
+        (
+            ["import", "{csv}", "--symbol", "AAA", "--calendar", "XNYS", "--bar-interval", "0"],
+            "--bar-interval: expected a positive number of seconds, was 0.0",
+        ),
+        (
+            ["import", "{csv}", "--symbol", "AAA", "--calendar", "XNYS", "--bar-interval", "nan"],
+            "--bar-interval: expected a positive number of seconds",
+        ),
     ],
 )
 def test_data_command_mistakes_give_one_line(tmp_path, capsys, argv, expected) -> None:
