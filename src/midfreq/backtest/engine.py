@@ -208,6 +208,7 @@ class BacktestEngine:
         started = time.perf_counter()
         if data is not None or bars is not None:
             self.session_check = None  # set by `load_bar_windows`, whose windows are not used
+        only_bars = data is None
         if data is None:
             if bar_windows is None:
                 if bars is not None:
@@ -226,9 +227,9 @@ class BacktestEngine:
         recorder = ExecutionRecorder(kernel.bus, kernel.cache)
         kernel.start()
         count = 1
-        if type(first) is Bar:
+        if only_bars:  # the hot path: no type dispatch per bar
             process = kernel.process_bar
-            process(first)
+            process(first)  # type: ignore[arg-type]
             for bar in iterator:
                 process(bar)  # type: ignore[arg-type]
                 count += 1

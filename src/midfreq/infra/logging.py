@@ -182,11 +182,30 @@ def configure_logging(
     )
 
 
+def _configure_library_default() -> None:
+    # Used as a library (a script running `BacktestEngine` without `configure_logging`),
+    # midfreq logs like any well-behaved library: through the standard `logging` module, so
+    # the application's logging setup decides; with none, Python prints warnings and errors
+    # to standard error and nothing else (structlog's own default prints every level).
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
 def get_logger(component: str, **bound: Any) -> structlog.stdlib.BoundLogger:
     """Return a structured logger for `component`, with `component` and `bound` in every event.
 
     The standard-library logger is named ``midfreq.<component>``. The logger may be created
     before `configure_logging` is called; it uses the configuration current when it logs.
+    Without `configure_logging`, events go to the standard `logging` module (by default only
+    warnings and errors, to standard error).
 
     Parameters
     ----------
@@ -200,6 +219,8 @@ def get_logger(component: str, **bound: Any) -> structlog.stdlib.BoundLogger:
     structlog.stdlib.BoundLogger
         Call ``.info("order_submitted", client_order_id=...)`` and so on.
     """
+    if not structlog.is_configured():
+        _configure_library_default()
     name = (
         component
         if component == _ROOT_LOGGER_NAME or component.startswith(f"{_ROOT_LOGGER_NAME}.")
