@@ -159,6 +159,22 @@ class TradingStateChanged(msgspec.Struct, frozen=True, kw_only=True):
     ts_event: int
 
 
+class RiskBreach(msgspec.Struct, frozen=True, kw_only=True):
+    """A portfolio risk limit was breached and the risk manager acted.
+
+    ``metric`` is ``drawdown``, ``daily_loss`` or ``var``; ``value`` and ``limit`` are in its
+    units (a fraction for drawdown, money otherwise); ``action`` is ``warn``, ``reduce`` or
+    ``halt``.
+    """
+
+    metric: str
+    value: float
+    limit: float
+    action: str
+    detail: str
+    ts_event: int
+
+
 class OrderEventRefused(msgspec.Struct, frozen=True, kw_only=True):
     """An event was refused because it would break an order's invariants (overfill, illegal
     transition); the order is unchanged."""

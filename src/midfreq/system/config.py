@@ -23,7 +23,7 @@ from midfreq.model.enums import AssetClass, OptionRight, TradingState
 from midfreq.model.identifiers import InstrumentId
 from midfreq.model.instruments import CurrencyPair, Future, Instrument, Option
 from midfreq.model.values import currency
-from midfreq.risk.config import RiskGateConfig, RiskManagerConfig
+from midfreq.risk.config import DrawdownTier, RiskGateConfig, RiskManagerConfig
 from midfreq.simulation.config import SimulatedVenueConfig
 
 
@@ -233,6 +233,21 @@ class RiskManagementConfig(ConfigModel):
     max_drawdown: float | None = Field(default=None, gt=0, lt=1)
     drawdown_action: Literal["REDUCING", "HALTED"] = "HALTED"
     trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = "ACTIVE"
+    drawdown_tiers: list[DrawdownTier] = Field(default_factory=list)
+    daily_loss_limit: float | None = Field(default=None, gt=0)
+    daily_loss_action: Literal["reduce", "halt"] = "halt"
+    day_timezone: str = "UTC"
+    reduce_fraction: float = Field(default=0.5, gt=0, le=1)
+    max_var: float | None = Field(default=None, gt=0)
+    max_var_confidence: float = Field(default=0.99, gt=0.5, lt=1)
+    max_var_action: Literal["warn", "reduce", "halt"] = "warn"
+    var_method: Literal["historical", "parametric", "cornish_fisher", "monte_carlo"] = (
+        "historical"
+    )
+    var_horizon_days: int = Field(default=1, ge=1)
+    var_lookback: int = Field(default=250, ge=20)
+    sample_interval_seconds: float = Field(default=86_400.0, gt=0)
+    check_interval_seconds: float = Field(default=60.0, gt=0)
 
     def gate(self) -> RiskGateConfig:
         """The pre-trade part."""
@@ -247,9 +262,10 @@ class RiskManagementConfig(ConfigModel):
 
     def manager(self) -> RiskManagerConfig:
         """The post-trade part."""
+        manager_keys = set(RiskManagerConfig.model_fields) - {"drawdown_action"}
         return RiskManagerConfig(
-            max_drawdown=self.max_drawdown,
             drawdown_action=TradingState(self.drawdown_action),
+            **{key: getattr(self, key) for key in manager_keys},
         )
 
 

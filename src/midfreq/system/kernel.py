@@ -99,7 +99,12 @@ class Kernel(Component):
             config.risk_management.gate(), self.bus, self.cache, self.portfolio_view, clock
         )
         self.risk_manager = RiskManager(
-            config.risk_management.manager(), self.bus, self.portfolio, self.gate
+            config.risk_management.manager(),
+            self.bus,
+            self.portfolio,
+            self.gate,
+            cache=self.cache,
+            clock=clock,
         )
         self.exec_engine = ExecutionEngine(self.bus, clock)
         self.venue: SimulatedVenue = config.venue.build(self.cache, clock)

@@ -1,5 +1,6 @@
 """The post-trade RiskManager: a drawdown breach moves the gate to the configured state, after
-which opening orders are denied (and, when REDUCING, closing orders still pass).
+which opening orders are denied (and, when REDUCING, half of every position is closed by a
+reduce-only order and closing orders still pass).
 
 Scenario (10,000 starting cash, 5% drawdown limit): buy 500 at 10.00 (the minute-1 open); the
 minute-1 bar closes at 8.00, so equity is 5,000 cash + 500 x 8.00 = 9,000, a 10% fall from the
@@ -53,9 +54,9 @@ def test_drawdown_breach_moves_the_gate_to_the_configured_state(make_kernel, act
     state = TradingState(action)
     assert h.kernel.gate.trading_state is state
     assert [(e.state, e.reason, e.ts_event) for e in published] == [
-        (state, "drawdown 10.00% >= limit 5.00%", T0 + MIN)
+        (state, "drawdown 10.00% >= 5.00%", T0 + MIN)
     ]
-    assert h.kernel.risk_manager.breaches == 1
+    assert len(h.kernel.risk_manager.breaches) == 1
     assert h.kernel.risk_manager.drawdown == pytest.approx(0.10)
     assert h.kernel.risk_manager.peak_equity == pytest.approx(10_000.0)
     assert h.kernel.risk_manager.metrics()["max_drawdown"] == pytest.approx(0.10)
@@ -73,10 +74,18 @@ def test_after_a_reducing_breach_opening_orders_are_denied_and_closing_ones_pass
     denial = opening.events[-1]
     assert isinstance(denial, OrderDenied)
     assert denial.code is DenialCode.REDUCING_ONLY
-    assert denial.reason == "REDUCING_ONLY position=500.0 side=BUY"
+    # The breach sold 250 (half of 500) at the minute-2 open, before these orders.
+    assert denial.reason == "REDUCING_ONLY position=250.0 side=BUY"
+    (reduce,) = [o for o in h.kernel.cache.orders.values() if "risk_reduce" in o.tags]
+    assert (reduce.side, reduce.quantity, reduce.reduce_only, reduce.avg_px) == (
+        SELL,
+        250.0,
+        True,
+        8.00,
+    )
     assert closing.status is OrderStatus.FILLED
     assert closing.avg_px == 8.20
-    assert h.kernel.portfolio_view.net_quantity(AAA) == 400
+    assert h.kernel.portfolio_view.net_quantity(AAA) == 150
 
 
 def test_after_a_halting_breach_even_closing_orders_are_denied(make_kernel):
@@ -96,7 +105,7 @@ def test_further_losses_do_not_fire_the_breach_again(make_kernel):
     h.bar(4, 6.00, 6.10, 5.90, 6.00)
 
     assert len(published) == 1
-    assert h.kernel.risk_manager.breaches == 1
+    assert len(h.kernel.risk_manager.breaches) == 1
 
 
 def test_reducing_escalates_to_halted_when_halting_is_the_action(make_kernel):
@@ -124,7 +133,7 @@ def test_drawdown_within_the_limit_changes_nothing(make_kernel):
 
     assert h.kernel.gate.trading_state is TradingState.ACTIVE
     assert h.kernel.risk_manager.drawdown == pytest.approx(0.02)
-    assert h.kernel.risk_manager.breaches == 0
+    assert h.kernel.risk_manager.breaches == []
 
 
 def test_a_fill_that_opens_a_drawdown_is_checked_at_once():
