@@ -55,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--duration", type=float, help="stop by itself after this many seconds (default: never)"
     )
+    run.add_argument(
+        "--pid-file",
+        default="midfreq.pid",
+        help="where the run records its pid, for `midfreq kill-switch` (default: midfreq.pid)",
+    )
+
+    kill = commands.add_parser(
+        "kill-switch",
+        help="halt a running `midfreq run` and cancel all its working orders",
+        description="Fire the kill switch of the run that owns --pid-file: trading halts and "
+        "every working order is cancelled; the run logs each order with its strategy.",
+    )
+    kill.add_argument("--pid-file", default="midfreq.pid", help="the run's pid file")
+    kill.add_argument("--reason", default="operator kill switch", help="recorded with the halt")
 
     commands.add_parser("strategies", help="list the built-in strategies")
     _data_parser(commands)
@@ -169,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "data":
             return _data(args)
+        if args.command == "kill-switch":
+            return _kill_switch(args)
         return _strategies()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -517,8 +533,17 @@ def _logs(level: str, file: str | None) -> None:
     configure_logging(level, console=False, file_path=file)
 
 
+def _kill_switch(args: argparse.Namespace) -> int:
+    from midfreq.system.control import request_kill_switch
+
+    pid = request_kill_switch(args.pid_file, args.reason)
+    print(f"kill switch sent to midfreq run (process {pid}): trading halts, orders are cancelled")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from midfreq.system.config import load_system_config
+    from midfreq.system.control import remove_pid_file, write_pid_file
     from midfreq.system.trading_system import TradingSystem
 
     if args.duration is not None and not args.duration > 0:
@@ -526,7 +551,11 @@ def _run(args: argparse.Namespace) -> int:
     config = load_system_config(args.config)
     _logs(config.logging.level, config.logging.file)
     system = TradingSystem(config)
-    summary = asyncio.run(_run_until_stopped(system, args.duration))
+    write_pid_file(args.pid_file)
+    try:
+        summary = asyncio.run(_run_until_stopped(system, args.duration, args.pid_file))
+    finally:
+        remove_pid_file(args.pid_file)
     print()
     print("Stopped cleanly. Final summary:")
     for key, value in summary.items():
@@ -535,7 +564,10 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run_until_stopped(system: object, duration: float | None) -> dict[str, object]:
+async def _run_until_stopped(
+    system: object, duration: float | None, pid_file: str | None = None
+) -> dict[str, object]:
+    from midfreq.system.control import KILL_SIGNAL, take_kill_request
     from midfreq.system.trading_system import TradingSystem
 
     assert isinstance(system, TradingSystem)
@@ -545,6 +577,24 @@ async def _run_until_stopped(system: object, duration: float | None) -> dict[str
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    kills: set[asyncio.Task[None]] = set()
+
+    async def fire_kill_switch() -> None:
+        reason, actor = take_kill_request(pid_file or "")
+        report = await system.kill_switch(reason, actor)
+        print(
+            f"\nKILL SWITCH by {actor}: {reason}; {len(report.orders)} working orders cancelled, "
+            "trading HALTED",
+            flush=True,
+        )
+
+    def on_kill_signal() -> None:
+        task = loop.create_task(fire_kill_switch())
+        kills.add(task)
+        task.add_done_callback(kills.discard)
+
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(KILL_SIGNAL, on_kill_signal)
     await system.start()
     assert system.config is not None
     interval = max(system.config.data_feed.update_frequency / 1000.0, 0.25)

@@ -324,3 +324,7 @@ class PortfolioView:
     def gross_exposure(self) -> float:
         """Gross marked exposure."""
         return self._portfolio.gross_exposure()
+
+    def net_exposure(self) -> float:
+        """Net marked exposure (long minus short)."""
+        return self._portfolio.net_exposure()

@@ -23,7 +23,12 @@ from midfreq.model.enums import AssetClass, OptionRight, TradingState
 from midfreq.model.identifiers import InstrumentId
 from midfreq.model.instruments import CurrencyPair, Future, Instrument, Option
 from midfreq.model.values import currency
-from midfreq.risk.config import DrawdownTier, RiskGateConfig, RiskManagerConfig
+from midfreq.risk.config import (
+    DrawdownTier,
+    GateChecksConfig,
+    RiskGateConfig,
+    RiskManagerConfig,
+)
 from midfreq.simulation.config import SimulatedVenueConfig
 
 
@@ -221,8 +226,9 @@ class RiskManagementConfig(ConfigModel):
     """Limits of both risk layers, in one section.
 
     ``max_single_position`` is the largest position value per instrument and
-    ``max_portfolio_value`` the largest gross exposure; the rest are as in `RiskGateConfig`
-    and `RiskManagerConfig`.
+    ``max_portfolio_value`` the largest gross exposure; the other flat keys are as in
+    `RiskGateConfig` and `RiskManagerConfig`, and ``pre_trade`` holds the further pre-trade
+    checks (`GateChecksConfig`: price collar, buying power, order rate, restricted list, ...).
     """
 
     max_order_quantity: float | None = Field(default=None, gt=0)
@@ -241,13 +247,12 @@ class RiskManagementConfig(ConfigModel):
     max_var: float | None = Field(default=None, gt=0)
     max_var_confidence: float = Field(default=0.99, gt=0.5, lt=1)
     max_var_action: Literal["warn", "reduce", "halt"] = "warn"
-    var_method: Literal["historical", "parametric", "cornish_fisher", "monte_carlo"] = (
-        "historical"
-    )
+    var_method: Literal["historical", "parametric", "cornish_fisher", "monte_carlo"] = "historical"
     var_horizon_days: int = Field(default=1, ge=1)
     var_lookback: int = Field(default=250, ge=20)
     sample_interval_seconds: float = Field(default=86_400.0, gt=0)
     check_interval_seconds: float = Field(default=60.0, gt=0)
+    pre_trade: GateChecksConfig = GateChecksConfig()
 
     def gate(self) -> RiskGateConfig:
         """The pre-trade part."""
@@ -258,6 +263,7 @@ class RiskManagementConfig(ConfigModel):
             max_position_notional=self.max_single_position,
             max_gross_exposure=self.max_portfolio_value,
             trading_state=TradingState(self.trading_state),
+            **dict(self.pre_trade),
         )
 
     def manager(self) -> RiskManagerConfig:

@@ -1,5 +1,6 @@
 """Write what happens to orders and risk to the structured log: denials and refused events as
-warnings or errors, fills and trading-state changes as info."""
+warnings or errors, fills as info, and every risk action (trading-state changes, breaches, the
+kill switch, restricted-list changes, strategies disabled or enabled) as an audit record."""
 
 from __future__ import annotations
 
@@ -13,10 +14,20 @@ from midfreq.model.events import (
     OrderExpired,
     OrderFilled,
     OrderRejected,
+    RiskBreach,
     TradingStateChanged,
 )
 from midfreq.oms.manager import REFUSED_TOPIC
 from midfreq.risk.gate import TRADING_STATE_TOPIC
+from midfreq.risk.gate.records import (
+    KILL_SWITCH_TOPIC,
+    RESTRICTIONS_TOPIC,
+    STRATEGY_TRADING_TOPIC,
+    KillSwitchActivated,
+    StrategyTradingChanged,
+)
+from midfreq.risk.gate.restrictions import RestrictionChanged
+from midfreq.risk.manager import BREACH_TOPIC
 
 
 class EventLogger:
@@ -27,6 +38,10 @@ class EventLogger:
         bus.subscribe("events.order.*", self.on_order_event)
         bus.subscribe(REFUSED_TOPIC, self.on_refused)
         bus.subscribe(TRADING_STATE_TOPIC, self.on_trading_state)
+        bus.subscribe(BREACH_TOPIC, self.on_breach)
+        bus.subscribe(KILL_SWITCH_TOPIC, self.on_kill_switch)
+        bus.subscribe(RESTRICTIONS_TOPIC, self.on_restrictions)
+        bus.subscribe(STRATEGY_TRADING_TOPIC, self.on_strategy_trading)
 
     def on_order_event(self, event: OrderEvent) -> None:
         """Log fills, denials, rejections, cancels and expiries."""
@@ -69,4 +84,56 @@ class EventLogger:
             state=change.state.value,
             reason=change.reason,
             ts_event=change.ts_event,
+        )
+
+    def on_breach(self, breach: RiskBreach) -> None:
+        """Log a portfolio risk limit breach and what the risk manager did."""
+        self._log.warning(
+            "risk limit breached",
+            metric=breach.metric,
+            value=breach.value,
+            limit=breach.limit,
+            action=breach.action,
+            detail=breach.detail,
+            ts_event=breach.ts_event,
+        )
+
+    def on_kill_switch(self, report: KillSwitchActivated) -> None:
+        """Log the kill switch with every order it cancelled and who owned it."""
+        self._log.error(
+            "kill switch activated",
+            actor=report.actor,
+            reason=report.reason,
+            orders_cancelled=len(report.orders),
+            orders=[
+                {
+                    "client_order_id": str(o.client_order_id),
+                    "strategy_id": str(o.strategy_id),
+                    "account_id": o.account_id,
+                }
+                for o in report.orders
+            ],
+            ts_event=report.ts_event,
+        )
+
+    def on_restrictions(self, change: RestrictionChanged) -> None:
+        """Log a restricted-list or locate change (the audit record)."""
+        self._log.warning(
+            "restrictions changed",
+            action=str(change.action),
+            instrument_id=str(change.instrument_id),
+            before=change.before,
+            after=change.after,
+            actor=change.actor,
+            reason=change.reason,
+            ts_event=change.ts_event,
+        )
+
+    def on_strategy_trading(self, change: StrategyTradingChanged) -> None:
+        """Log a strategy disabled by the execution throttle, or enabled again."""
+        self._log.warning(
+            "strategy trading changed",
+            strategy_id=str(change.strategy_id),
+            enabled=change.enabled,
+            reason=change.reason,
         )

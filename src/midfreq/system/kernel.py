@@ -43,7 +43,8 @@ from midfreq.system.config import SystemConfig
 
 
 class KernelOrderRouter:
-    """The order router strategies get: new orders to the risk gate, cancels to the OMS."""
+    """The order router strategies get: every command goes to the risk gate, which records a
+    decision for it and passes it on to the OMS."""
 
     def __init__(self, bus: MessageBus) -> None:
         self._bus = bus
@@ -53,12 +54,12 @@ class KernelOrderRouter:
         self._bus.send("RiskGate.execute", order)
 
     def cancel(self, command: CancelOrder) -> None:
-        """Send a cancel to the OMS."""
-        self._bus.send("OrderManager.cancel", command)
+        """Send a cancel through the risk gate (recorded, never refused) to the OMS."""
+        self._bus.send("RiskGate.cancel", command)
 
     def cancel_all(self, command: CancelAllOrders) -> None:
-        """Send a cancel-all to the OMS."""
-        self._bus.send("OrderManager.cancel_all", command)
+        """Send a cancel-all through the risk gate to the OMS."""
+        self._bus.send("RiskGate.cancel_all", command)
 
 
 class Kernel(Component):
@@ -291,9 +292,7 @@ class Kernel(Component):
             If the kernel is not running.
         """
         if cancel_open_orders and self.is_running and self.cache.open_orders:
-            self.bus.send(
-                "OrderManager.cancel_all", CancelAllOrders(ts_init=self.clock.timestamp_ns())
-            )
+            self.bus.send("RiskGate.cancel_all", CancelAllOrders(ts_init=self.clock.timestamp_ns()))
             self.venue.process(self.clock.timestamp_ns() + self.venue.latency.delay_ns())
         super().stop()
 

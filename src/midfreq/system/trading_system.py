@@ -39,7 +39,9 @@ from midfreq.model.data import (
     StaleData,
     TradeTick,
 )
+from midfreq.model.enums import TradingState
 from midfreq.model.identifiers import InstrumentId
+from midfreq.risk.gate.records import KillSwitchActivated
 from midfreq.strategies.base import BaseStrategy
 from midfreq.strategies.factory import StrategyFactory
 from midfreq.system.config import SystemConfig, load_system_config
@@ -371,6 +373,20 @@ class TradingSystem:
         """Remove a stopped, flat strategy (see `Kernel.remove_strategy`)."""
         await self._in_kernel(lambda k: k.remove_strategy(strategy_id))
         self._log.info("strategy removed", strategy_id=strategy_id)
+
+    async def kill_switch(self, reason: str, actor: str = "operator") -> KillSwitchActivated:
+        """Halt trading and cancel every working order (see `RiskGate.kill_switch`); the
+        report names each order's strategy and account. Resume with `resume_trading`."""
+        report: KillSwitchActivated = await self._in_kernel(
+            lambda k: k.gate.kill_switch(reason, actor)
+        )
+        return report
+
+    async def resume_trading(self, reason: str, actor: str = "operator") -> None:
+        """Set the trading state back to ACTIVE (after a halt, a kill switch or a breach)."""
+        await self._in_kernel(
+            lambda k: k.gate.set_trading_state(TradingState.ACTIVE, f"{reason} ({actor})")
+        )
 
     async def _in_kernel(self, action: Callable[[Kernel], Any]) -> Any:
         """Run ``action`` on the kernel between two pieces of market data (in the consumer,
