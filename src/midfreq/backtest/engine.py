@@ -26,6 +26,7 @@ from midfreq.model.values import MONEY_SCALE
 from midfreq.portfolio.analytics import compute_performance
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.kernel import Kernel
+from midfreq.system.risk_history import seed_risk_history
 
 
 def parse_date(value: str | dt.date | None, field: str) -> dt.date | None:
@@ -169,6 +170,15 @@ class BacktestEngine:
             SimulatedClock(start_ns),
             purge_closed_orders=self.config.backtest.purge_closed_orders,
         )
+        risk = self.config.risk_management
+        if risk.history_days:
+            seed_risk_history(
+                kernel.risk_manager,
+                self.config.catalog.path,
+                [i.id for i in kernel.cache.instruments.values()],
+                start_ns,
+                risk.history_days,
+            )
         kernel.add_configured_strategies(list(strategies) if strategies is not None else None)
         if not kernel.strategies:
             raise ConfigError(

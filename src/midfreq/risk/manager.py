@@ -203,6 +203,82 @@ class RiskManager:
             labels=[h.instrument_id for h in holdings],
         )
 
+    def stress_tests(
+        self, *, market_return: float = -0.10, gap: float = -0.20, confidence: float = 0.99
+    ) -> dict[str, Any]:
+        """The standard scenarios on today's book: the market moving by ``market_return``
+        (beta 1), each held instrument gapping by ``gap`` on its own, the worst window of the
+        sampled history replayed (``var_horizon_days`` periods), and VaR with volatility
+        doubled and with every correlation at 1 (None while the history is too short).
+
+        Returns
+        -------
+        dict
+            ``market``: `StressResult`; ``gaps``: {instrument: `StressResult`};
+            ``worst_window``, ``volatility_x2``, ``correlation_1``: results or None.
+        """
+        holdings = self.holdings()
+        labels = [h.instrument_id for h in holdings]
+        values = np.array([h.value for h in holdings])
+        out: dict[str, Any] = {
+            "market": self.stress_test(market_return),
+            "gaps": {
+                label: analytics.instrument_gap(values, label, gap, labels=labels)
+                for label in labels
+            },
+            "worst_window": None,
+            "volatility_x2": None,
+            "correlation_1": None,
+        }
+        held, returns = self.returns()
+        rows = returns[~np.isnan(returns).any(axis=1)] if returns.size else returns
+        if held and [str(i) for i in held] == labels and len(rows) >= 2:
+            out["worst_window"] = analytics.worst_window(
+                values, rows, min(self.config.var_horizon_days, len(rows)), labels=labels
+            )
+            covariance = analytics.nearest_psd(analytics.sample_covariance(rows))
+            out["volatility_x2"] = analytics.volatility_shock(values, covariance, 2.0, confidence)
+            out["correlation_1"] = analytics.correlation_shock(values, covariance, 1.0, confidence)
+        return out
+
+    def beta_hedge(self, index: InstrumentId) -> analytics.HedgeRecommendation | None:
+        """The ``index`` quantity that makes the book beta-neutral, with betas from the sampled
+        marks (None while there are fewer than 20 common returns or no mark for the index)."""
+        held, returns = self.returns()
+        index_price = self._portfolio.mark(index)
+        if index_price is None and self._cache is not None:
+            index_price = self._cache.last_prices.get(index)
+        marks = [m.get(index, math.nan) for _, m in self._history]
+        if not held or index_price is None or len(marks) < 21:
+            return None
+        index_returns = np.asarray(marks[1:]) / np.asarray(marks[:-1]) - 1.0
+        book = [i for i in held if i != index]
+        if not book:
+            return None
+        columns = [held.index(i) for i in book]
+        beta = analytics.betas(returns[:, columns], index_returns, min_periods=20)
+        by_id = {h.instrument_id: h.value for h in self.holdings()}
+        values = np.array([by_id[str(i)] for i in book])
+        instrument = self._cache.instrument(index) if self._cache is not None else None
+        return analytics.beta_hedge(
+            values,
+            np.nan_to_num(beta),
+            index_price,
+            index_multiplier=float(instrument.multiplier) if instrument else 1.0,
+            lot_size=instrument.lot_size if instrument else 1.0,
+            instrument_id=str(index),
+        )
+
+    def seed_history(self, marks: Sequence[tuple[int, Mapping[InstrumentId, float]]]) -> int:
+        """Prepend sampled marks (``(ts, {instrument: price})``, oldest first), for example daily
+        closes from the catalog, so VaR and volatility work from the start; returns how many
+        were kept (the newest ``var_lookback + 1``)."""
+        merged = [*((ts, dict(m)) for ts, m in marks), *self._history]
+        merged.sort(key=lambda item: item[0])
+        self._history.clear()
+        self._history.extend(merged[-(self.config.var_lookback + 1) :])
+        return len(self._history)
+
     def position_size(
         self, instrument_id: InstrumentId, target_volatility: float, capital: float | None = None
     ) -> float:
@@ -248,7 +324,8 @@ class RiskManager:
         if self._cache is not None:
             for iid, price in self._cache.last_prices.items():
                 marks.setdefault(iid, price)
-        self._history.append((event.ts_event, marks))
+        if marks:  # nothing priced yet (before the first market data): nothing to sample
+            self._history.append((event.ts_event, marks))
 
     # ---- checks ------------------------------------------------------------------------------
     def check(self) -> None:

@@ -229,6 +229,8 @@ class RiskManagementConfig(ConfigModel):
     ``max_portfolio_value`` the largest gross exposure; the other flat keys are as in
     `RiskGateConfig` and `RiskManagerConfig`, and ``pre_trade`` holds the further pre-trade
     checks (`GateChecksConfig`: price collar, buying power, order rate, restricted list, ...).
+    ``history_days`` seeds the risk manager's marks with that many days of daily closes from
+    the catalog (0: build the history from live marks only).
     """
 
     max_order_quantity: float | None = Field(default=None, gt=0)
@@ -252,6 +254,7 @@ class RiskManagementConfig(ConfigModel):
     var_lookback: int = Field(default=250, ge=20)
     sample_interval_seconds: float = Field(default=86_400.0, gt=0)
     check_interval_seconds: float = Field(default=60.0, gt=0)
+    history_days: int = Field(default=0, ge=0)
     pre_trade: GateChecksConfig = GateChecksConfig()
 
     def gate(self) -> RiskGateConfig:
@@ -269,6 +272,7 @@ class RiskManagementConfig(ConfigModel):
     def manager(self) -> RiskManagerConfig:
         """The post-trade part."""
         manager_keys = set(RiskManagerConfig.model_fields) - {"drawdown_action"}
+        # history_days is used by the system (seeding marks from the catalog), not the manager.
         return RiskManagerConfig(
             drawdown_action=TradingState(self.drawdown_action),
             **{key: getattr(self, key) for key in manager_keys},

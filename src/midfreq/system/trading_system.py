@@ -47,6 +47,7 @@ from midfreq.strategies.factory import StrategyFactory
 from midfreq.system.config import SystemConfig, load_system_config
 from midfreq.system.event_log import EventLogger
 from midfreq.system.kernel import Kernel
+from midfreq.system.risk_history import seed_risk_history
 
 MarketData = (
     Bar | QuoteTick | TradeTick | OrderBookSnapshot | OrderBookDelta | StaleData | FreshData
@@ -202,6 +203,14 @@ class TradingSystem:
             if isinstance(self.clock, LiveClock):
                 self.clock = SimulatedClock(start_ns)
         kernel = Kernel(config, self.clock)
+        if config.risk_management.history_days:
+            seed_risk_history(
+                kernel.risk_manager,
+                config.catalog.path,
+                [i.id for i in kernel.cache.instruments.values()],
+                self.clock.timestamp_ns(),
+                config.risk_management.history_days,
+            )
         EventLogger(kernel.bus)
         kernel.add_configured_strategies()
         self.kernel = kernel
