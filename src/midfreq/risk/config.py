@@ -303,6 +303,8 @@ class RiskManagerConfig(ConfigModel):
         How often marks are sampled for VaR, volatility and the metrics' Sharpe ratio.
     check_interval_seconds : float
         How often the daily loss and VaR limits are checked between fills.
+    sectors : dict[str, str]
+        Sector of each symbol for the exposure report (others are ``UNCLASSIFIED``).
     """
 
     max_drawdown: float | None = Field(default=None, gt=0, lt=1)
@@ -320,6 +322,7 @@ class RiskManagerConfig(ConfigModel):
     var_lookback: int = Field(default=250, ge=20)
     sample_interval_seconds: float = Field(default=86_400.0, gt=0)
     check_interval_seconds: float = Field(default=60.0, gt=0)
+    sectors: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("day_timezone")
     @classmethod

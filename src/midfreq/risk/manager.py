@@ -41,6 +41,7 @@ from midfreq.infra.logging import get_logger
 from midfreq.model.enums import OrderSide, OrderType, TimeInForce, TradingState
 from midfreq.model.events import OrderEvent, OrderFilled, OrderInitialized, RiskBreach
 from midfreq.model.identifiers import ClientOrderId, InstrumentId
+from midfreq.model.instruments import Option
 from midfreq.model.orders import Order
 from midfreq.portfolio.portfolio import Portfolio
 from midfreq.risk import analytics
@@ -140,8 +141,11 @@ class RiskManager:
             if price is None:
                 continue
             instrument = self._cache.instrument(iid) if self._cache is not None else None
+            sector = self.config.sectors.get(iid.symbol, analytics.UNCLASSIFIED)
             if instrument is not None:
-                holdings.append(analytics.Holding.from_instrument(instrument, quantity, price))
+                holdings.append(
+                    analytics.Holding.from_instrument(instrument, quantity, price, sector=sector)
+                )
             else:
                 holdings.append(
                     analytics.Holding(instrument_id=str(iid), quantity=quantity, price=price)
@@ -267,6 +271,43 @@ class RiskManager:
             index_multiplier=float(instrument.multiplier) if instrument else 1.0,
             lot_size=instrument.lot_size if instrument else 1.0,
             instrument_id=str(index),
+        )
+
+    def delta_hedge(
+        self,
+        underlying: InstrumentId,
+        volatility: float,
+        *,
+        rate: float = 0.0,
+        dividend_yield: float = 0.0,
+    ) -> analytics.HedgeRecommendation | None:
+        """The ``underlying`` quantity that makes the options on it (and the underlying already
+        held) delta-neutral, with Black-Scholes deltas at ``volatility``; None without a mark
+        for the underlying or a cache."""
+        if self._cache is None or self._clock is None:
+            return None
+        spot = self._portfolio.mark(underlying) or self._cache.last_prices.get(underlying)
+        if spot is None:
+            return None
+        now = self._clock.timestamp_ns()
+        net = self._net_positions()
+        options = []
+        for iid, quantity in net.items():
+            instrument = self._cache.instrument(iid)
+            if quantity and isinstance(instrument, Option) and instrument.underlying == underlying:
+                options.append(
+                    analytics.OptionHolding.from_instrument(instrument, quantity, volatility, now)
+                )
+        base = self._cache.instrument(underlying)
+        return analytics.delta_hedge(
+            options,
+            spot,
+            rate,
+            dividend_yield,
+            underlying_quantity=net.get(underlying, 0.0),
+            underlying_multiplier=float(base.multiplier),
+            lot_size=base.lot_size,
+            instrument_id=str(underlying),
         )
 
     def seed_history(self, marks: Sequence[tuple[int, Mapping[InstrumentId, float]]]) -> int:

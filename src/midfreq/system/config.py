@@ -255,6 +255,7 @@ class RiskManagementConfig(ConfigModel):
     sample_interval_seconds: float = Field(default=86_400.0, gt=0)
     check_interval_seconds: float = Field(default=60.0, gt=0)
     history_days: int = Field(default=0, ge=0)
+    sectors: dict[str, str] = Field(default_factory=dict)
     pre_trade: GateChecksConfig = GateChecksConfig()
 
     def gate(self) -> RiskGateConfig:

@@ -3,6 +3,8 @@ hedge against an index from the sampled marks (against numpy's regression), and 
 
 from __future__ import annotations
 
+from math import erf, log, sqrt
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,52 @@ def test_exposures_of_the_live_book(make_kernel) -> None:
     assert report.gross == pytest.approx(1_000 * stock[-1])
     assert report.net == report.long == report.gross and report.short == 0
     assert report.gross_leverage == pytest.approx(report.gross / h.kernel.portfolio.equity())
+
+
+def test_exposures_by_sector_from_the_config(make_kernel) -> None:
+    h = make_kernel(
+        data_feed={"symbols": ["AAA", "IDX"]},
+        risk_management={"sectors": {"AAA": "technology"}},
+    )
+    for m, px in enumerate((50.0, 50.0)):
+        ts = T0 + m * MIN
+        h.kernel.process_bar(Bar(AAA, px, px, px, px, 1e6, ts, ts))
+        if m == 0:
+            h.submit(OrderSide.BUY, 100.0)
+    report = h.kernel.risk_manager.exposures()
+    assert set(report.by_sector) == {"technology"}
+    assert report.by_sector["technology"].gross == pytest.approx(5_000.0)
+
+
+def test_delta_hedge_of_an_options_position_matches_black_scholes(make_kernel) -> None:
+    h = make_kernel(
+        data_feed={"symbols": ["AAA", "AAAC"]},
+        instruments=[
+            {"symbol": "AAA"},
+            {
+                "symbol": "AAAC",
+                "asset_class": "option",
+                "underlying": "AAA",
+                "expiry": "2025-01-02",
+                "strike": 100.0,
+                "right": "call",
+                "multiplier": 100,
+            },
+        ],
+    )
+    option = InstrumentId("AAAC.SIM")
+    for m in range(2):
+        ts = T0 + m * MIN
+        h.kernel.process_bar(Bar(AAA, 100.0, 100.0, 100.0, 100.0, 1e6, ts, ts))
+        h.kernel.process_bar(Bar(option, 8.0, 8.0, 8.0, 8.0, 1e6, ts, ts))
+        if m == 0:
+            h.strategy.submit_order(h.strategy.make_order(option, OrderSide.BUY, 10.0))
+
+    hedge = h.kernel.risk_manager.delta_hedge(AAA, volatility=0.2)
+
+    t = (1_735_776_000 * 10**9 - (T0 + MIN)) / (365 * 86_400 * 10**9)  # ACT/365 to expiry
+    d1 = (log(100 / 100) + 0.5 * 0.2**2 * t) / (0.2 * sqrt(t))
+    delta = 0.5 * (1 + erf(d1 / sqrt(2)))
+    assert hedge is not None
+    assert hedge.quantity == round(-10 * 100 * delta)
+    assert hedge.side is OrderSide.SELL
