@@ -180,8 +180,9 @@ def compute_performance(
     ------
     ValueError
         If the arrays are empty, not one-dimensional or of mismatched lengths, if equity is
-        not finite or does not start positive, if timestamps decrease, if a scalar input is not finite, if
-        ``periods_per_year`` is not positive or if ``resample`` is not a frequency alias.
+        not finite or does not start positive, if timestamps decrease, if a scalar input is not
+        finite, if ``periods_per_year`` is not positive or if ``resample`` is not a frequency
+        alias.
 
     Examples
     --------

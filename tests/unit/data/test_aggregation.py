@@ -12,8 +12,6 @@ import pandas as pd
 import pytest
 
 from midfreq.core.errors import DataError
-from midfreq.data.aggregation import batch as batch_module
-from midfreq.data.aggregation import builders as builders_module
 from midfreq.data.aggregation import (
     DollarBarBuilder,
     TickBarBuilder,
@@ -26,6 +24,8 @@ from midfreq.data.aggregation import (
     time_bars,
     volume_bars,
 )
+from midfreq.data.aggregation import batch as batch_module
+from midfreq.data.aggregation import builders as builders_module
 from midfreq.data.bars import BarArrays
 from midfreq.model.data import Bar
 from midfreq.model.identifiers import InstrumentId
