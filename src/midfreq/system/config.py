@@ -24,7 +24,6 @@ from midfreq.model.identifiers import InstrumentId
 from midfreq.model.instruments import CurrencyPair, Future, Instrument, Option
 from midfreq.model.values import currency
 from midfreq.risk.config import (
-    DrawdownTier,
     GateChecksConfig,
     RiskGateConfig,
     RiskManagerConfig,
@@ -222,13 +221,15 @@ class DataFeedConfig(ConfigModel):
         return value
 
 
-class RiskManagementConfig(ConfigModel):
-    """Limits of both risk layers, in one section.
+class RiskManagementConfig(RiskManagerConfig):
+    """Limits of both risk layers, in one section: the post-trade keys of `RiskManagerConfig`
+    (drawdown tiers, daily loss, VaR ...) plus the pre-trade basics.
 
     ``max_single_position`` is the largest position value per instrument and
-    ``max_portfolio_value`` the largest gross exposure; the other flat keys are as in
-    `RiskGateConfig` and `RiskManagerConfig`, and ``pre_trade`` holds the further pre-trade
-    checks (`GateChecksConfig`: price collar, buying power, order rate, restricted list, ...).
+    ``max_portfolio_value`` the largest gross exposure; ``max_order_quantity``,
+    ``max_notional_per_order``, ``max_position`` and ``trading_state`` are as in
+    `RiskGateConfig`, and ``pre_trade`` holds the further pre-trade checks
+    (`GateChecksConfig`: price collar, buying power, order rate, restricted list, ...).
     ``history_days`` seeds the risk manager's marks with that many days of daily closes from
     the catalog (0: build the history from live marks only).
     """
@@ -238,24 +239,8 @@ class RiskManagementConfig(ConfigModel):
     max_position: float | None = Field(default=None, gt=0)
     max_single_position: float | None = Field(default=None, gt=0)
     max_portfolio_value: float | None = Field(default=None, gt=0)
-    max_drawdown: float | None = Field(default=None, gt=0, lt=1)
-    drawdown_action: Literal["REDUCING", "HALTED"] = "HALTED"
     trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = "ACTIVE"
-    drawdown_tiers: list[DrawdownTier] = Field(default_factory=list)
-    daily_loss_limit: float | None = Field(default=None, gt=0)
-    daily_loss_action: Literal["reduce", "halt"] = "halt"
-    day_timezone: str = "UTC"
-    reduce_fraction: float = Field(default=0.5, gt=0, le=1)
-    max_var: float | None = Field(default=None, gt=0)
-    max_var_confidence: float = Field(default=0.99, gt=0.5, lt=1)
-    max_var_action: Literal["warn", "reduce", "halt"] = "warn"
-    var_method: Literal["historical", "parametric", "cornish_fisher", "monte_carlo"] = "historical"
-    var_horizon_days: int = Field(default=1, ge=1)
-    var_lookback: int = Field(default=250, ge=20)
-    sample_interval_seconds: float = Field(default=86_400.0, gt=0)
-    check_interval_seconds: float = Field(default=60.0, gt=0)
     history_days: int = Field(default=0, ge=0)
-    sectors: dict[str, str] = Field(default_factory=dict)
     pre_trade: GateChecksConfig = GateChecksConfig()
 
     def gate(self) -> RiskGateConfig:
@@ -272,11 +257,8 @@ class RiskManagementConfig(ConfigModel):
 
     def manager(self) -> RiskManagerConfig:
         """The post-trade part."""
-        manager_keys = set(RiskManagerConfig.model_fields) - {"drawdown_action"}
-        # history_days is used by the system (seeding marks from the catalog), not the manager.
         return RiskManagerConfig(
-            drawdown_action=TradingState(self.drawdown_action),
-            **{key: getattr(self, key) for key in manager_keys},
+            **{key: getattr(self, key) for key in RiskManagerConfig.model_fields}
         )
 
 
