@@ -1,10 +1,12 @@
-"""What a backtest produced: statistics, orders, fills, round trips, the equity curve and the
-simulation models used; `write` saves them as Parquet and CSV."""
+"""What a backtest produced: statistics, orders, fills, round trips, the equity curve, the
+simulation models used and (once attached) the transaction cost analysis; `write` saves them as
+Parquet and CSV."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from midfreq.data.bars import BarArrays
+from midfreq.execution.tca import TcaReport, analyze_costs, bars_frame
 from midfreq.portfolio.analytics import PerformanceStats, render_table
 from midfreq.portfolio.portfolio import ClosedTrade
 
@@ -38,6 +42,8 @@ class BacktestResult:
     denials: dict[str, int] = field(default_factory=dict)
     data_quality: dict[str, Any] = field(default_factory=dict)
     """Findings about the input data, e.g. bars outside sessions (`SessionCheck.report`)."""
+    tca: TcaReport | None = None
+    """Transaction cost analysis (`attach_tca`), written with the results when present."""
 
     @property
     def final_equity(self) -> float:
@@ -47,6 +53,33 @@ class BacktestResult:
     def table(self) -> str:
         """The statistics as a printable table."""
         return render_table(self.stats)
+
+    def attach_tca(
+        self,
+        bars: Sequence[BarArrays] | pd.DataFrame | None = None,
+        quotes: pd.DataFrame | None = None,
+        **options: Any,
+    ) -> TcaReport:
+        """Analyse this run's execution costs against the market data it ran on and keep the
+        report in ``tca`` (so `summary` and `write` include it).
+
+        Parameters
+        ----------
+        bars : list of BarArrays or DataFrame, optional
+            The bars of the run (or a frame as `midfreq.execution.tca.bars_frame` gives).
+        quotes : DataFrame, optional
+            instrument_id, ts_event, bid_price, ask_price.
+        **options
+            Passed to `midfreq.execution.tca.analyze_costs` (``parent_order_ids``,
+            ``decision_times``, ``multipliers``).
+
+        Returns
+        -------
+        TcaReport
+        """
+        frame = bars if bars is None or isinstance(bars, pd.DataFrame) else bars_frame(bars)
+        self.tca = analyze_costs(self.orders, self.fills, bars=frame, quotes=quotes, **options)
+        return self.tca
 
     def round_trips_frame(self) -> pd.DataFrame:
         """One row per closed round trip."""
@@ -89,11 +122,13 @@ class BacktestResult:
             "denials": self.denials,
             "data_quality": self.data_quality,
             "models": self.models,
+            **({"tca": self.tca.summary()} if self.tca is not None else {}),
         }
 
     def write(self, output_dir: str | Path) -> Path:
         """Write orders, trades (fills), round trips and equity as Parquet and CSV, and a
-        ``summary.json``; return the folder."""
+        ``summary.json``; with a TCA report also ``tca_orders``, ``tca_by_strategy`` and
+        ``tca_by_venue``; return the folder."""
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)
         frames = {
@@ -102,6 +137,10 @@ class BacktestResult:
             "round_trips": self.round_trips_frame(),
             "equity": self.equity_frame(),
         }
+        if self.tca is not None:
+            frames["tca_orders"] = self.tca.orders
+            frames["tca_by_strategy"] = self.tca.by_strategy
+            frames["tca_by_venue"] = self.tca.by_venue
         for name, frame in frames.items():
             frame.to_parquet(folder / f"{name}.parquet", index=False)
             frame.to_csv(folder / f"{name}.csv", index=False)

@@ -7,16 +7,26 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from midfreq.model.enums import OrderSide
+from midfreq.execution.impact import ImpactModel
+from midfreq.model.enums import LiquiditySide, OrderSide
 from midfreq.model.instruments import Instrument
+
+_TAKER = LiquiditySide.TAKER
 
 
 class FeeModel(Protocol):
     """Commission for an order's fills. The venue asks for the fee of everything the order has
     filled so far and charges the difference, so minimums apply once per order."""
 
-    def commission(self, instrument: Instrument, quantity: float, price: float) -> float:
-        """Return the fee in the instrument's currency (rounded to the currency's minor unit)."""
+    def commission(
+        self,
+        instrument: Instrument,
+        quantity: float,
+        price: float,
+        liquidity_side: LiquiditySide = _TAKER,
+    ) -> float:
+        """Return the fee in the instrument's currency (rounded to the currency's minor unit);
+        negative is a rebate. Only `MakerTakerFee` looks at ``liquidity_side``."""
         ...
 
     def describe(self) -> dict[str, Any]:
@@ -32,7 +42,13 @@ def _round_money(amount: float, instrument: Instrument) -> float:
 class NoFee:
     """No commission."""
 
-    def commission(self, instrument: Instrument, quantity: float, price: float) -> float:
+    def commission(
+        self,
+        instrument: Instrument,
+        quantity: float,
+        price: float,
+        liquidity_side: LiquiditySide = _TAKER,
+    ) -> float:
         return 0.0
 
     def describe(self) -> dict[str, Any]:
@@ -47,7 +63,13 @@ class PerShareFee:
     minimum: float = 0.0
     maximum_fraction: float | None = None
 
-    def commission(self, instrument: Instrument, quantity: float, price: float) -> float:
+    def commission(
+        self,
+        instrument: Instrument,
+        quantity: float,
+        price: float,
+        liquidity_side: LiquiditySide = _TAKER,
+    ) -> float:
         fee = max(quantity * self.rate, self.minimum)
         if self.maximum_fraction is not None:
             fee = min(fee, instrument.notional(quantity, price) * self.maximum_fraction)
@@ -64,7 +86,13 @@ class PerContractFee:
     rate: float
     minimum: float = 0.0
 
-    def commission(self, instrument: Instrument, quantity: float, price: float) -> float:
+    def commission(
+        self,
+        instrument: Instrument,
+        quantity: float,
+        price: float,
+        liquidity_side: LiquiditySide = _TAKER,
+    ) -> float:
         return _round_money(max(quantity * self.rate, self.minimum), instrument)
 
     def describe(self) -> dict[str, Any]:
@@ -78,12 +106,56 @@ class BasisPointsFee:
     bps: float
     minimum: float = 0.0
 
-    def commission(self, instrument: Instrument, quantity: float, price: float) -> float:
+    def commission(
+        self,
+        instrument: Instrument,
+        quantity: float,
+        price: float,
+        liquidity_side: LiquiditySide = _TAKER,
+    ) -> float:
         fee = instrument.notional(quantity, price) * self.bps / 10_000.0
         return _round_money(max(fee, self.minimum), instrument)
 
     def describe(self) -> dict[str, Any]:
         return {"name": "bps", **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class MakerTakerFee:
+    """A venue's maker/taker schedule: ``maker`` on fills that added liquidity, ``taker`` on fills
+    that took it, per share (``unit="per_share"``) or in basis points of notional
+    (``unit="bps"``). A negative rate is a rebate (the fill's commission is negative).
+
+    Examples
+    --------
+    >>> from midfreq.model.instruments import equity
+    >>> fee = MakerTakerFee(maker=-0.002, taker=0.003)
+    >>> fee.commission(equity("AAA"), 1_000, 50.0, LiquiditySide.MAKER)
+    -2.0
+    """
+
+    maker: float = 0.0
+    taker: float = 0.0
+    unit: str = "per_share"
+
+    def __post_init__(self) -> None:
+        if self.unit not in ("per_share", "bps"):
+            raise ValueError(f"unit: expected 'per_share' or 'bps', was {self.unit!r}")
+
+    def commission(
+        self,
+        instrument: Instrument,
+        quantity: float,
+        price: float,
+        liquidity_side: LiquiditySide = _TAKER,
+    ) -> float:
+        rate = self.maker if liquidity_side is LiquiditySide.MAKER else self.taker
+        if self.unit == "per_share":
+            return _round_money(quantity * rate, instrument)
+        return _round_money(instrument.notional(quantity, price) * rate / 10_000.0, instrument)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": "maker_taker", **asdict(self)}
 
 
 class SlippageModel(Protocol):
@@ -114,6 +186,75 @@ class FixedBpsSlippage:
 
     def describe(self) -> dict[str, Any]:
         return {"name": "fixed_bps", "bps": self.bps}
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactSlippage:
+    """Price taker fills with an `ImpactModel` (fixed bps, half spread, volume share, square
+    root) instead of a fixed slippage. The venue supplies the model's inputs at each fill:
+
+    - ``volume``: the volume of the latest bar the venue knows before the fill (the previous bar
+      for next-open fills, the bar just closed for close fills; the filling bar itself only when
+      no earlier bar exists), so period = one bar.
+    - ``volatility``: ``volatility`` when set (a fraction per bar), else Parkinson's range
+      estimate of that same bar (`range_volatility`).
+    - ``spread``: none for bar fills (models needing it use their own assumption, e.g.
+      ``HalfSpreadImpact.spread_bps``); 0 for fills priced off a quote newer than the latest bar,
+      since they already fill at the touch (the half spread is paid; impact comes on top).
+
+    The permanent part accumulates per instrument as a price offset added to the reference price
+    of every later taker fill of ours in that instrument (buys push it up, sells down). It halves
+    every ``permanent_half_life_seconds`` of market time (None: it never decays). It moves our
+    fill prices only: the market data strategies see, limit-order matching and marks are not
+    shifted.
+    """
+
+    model: ImpactModel
+    volatility: float | None = None
+    permanent_half_life_seconds: float | None = None
+
+    def fill_price(
+        self,
+        instrument: Instrument,
+        side: OrderSide,
+        quantity: float,
+        reference: float,
+        *,
+        volatility: float,
+        volume: float,
+        spread: float,
+    ) -> tuple[float, float]:
+        """Return the fill price (rounded away from the trader to a tick) and the signed
+        permanent shift this fill leaves."""
+        if self.volatility is not None:
+            volatility = self.volatility
+        estimate = self.model.estimate(
+            side, quantity, reference, volatility=volatility, volume=volume, spread=spread
+        )
+        price = round_away_from_trader(instrument, side, estimate.execution_price)
+        return price, side.sign * estimate.permanent
+
+    def decay(self, offset: float, elapsed_ns: int) -> float:
+        """The permanent offset ``elapsed_ns`` after it was last updated."""
+        half_life = self.permanent_half_life_seconds
+        if half_life is None or offset == 0.0 or elapsed_ns <= 0:
+            return offset
+        return offset * math.pow(0.5, elapsed_ns / (half_life * 1e9))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **self.model.describe(),
+            "volatility": self.volatility,
+            "permanent_half_life_seconds": self.permanent_half_life_seconds,
+        }
+
+
+def round_away_from_trader(instrument: Instrument, side: OrderSide, price: float) -> float:
+    """Round ``price`` to the tick grid against the trader: up for buys, down for sells (a price
+    already on the grid, to 1e-9 ticks, stays)."""
+    ticks = price / instrument.tick_size
+    ticks = math.ceil(ticks - 1e-9) if side is OrderSide.BUY else math.floor(ticks + 1e-9)
+    return round(max(ticks, 1) * instrument.tick_size, instrument.price_precision)
 
 
 @dataclass(frozen=True, slots=True)

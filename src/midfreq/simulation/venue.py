@@ -22,6 +22,7 @@ import msgspec
 from midfreq.cache import Cache
 from midfreq.core.clock import Clock
 from midfreq.execution.engine import ReportHandler
+from midfreq.execution.impact import range_volatility
 from midfreq.model.commands import CancelOrder
 from midfreq.model.data import Bar, QuoteTick, TradeTick
 from midfreq.model.enums import AggressorSide, LiquiditySide, OrderSide, OrderType, TimeInForce
@@ -44,6 +45,8 @@ from midfreq.simulation.models import (
     ConstantLatency,
     FeeModel,
     FixedBpsSlippage,
+    ImpactSlippage,
+    MakerTakerFee,
     NoFee,
     QuoteFillModel,
     SlippageModel,
@@ -63,6 +66,7 @@ class _Working:
     __slots__ = (
         "expire_ns",
         "fees_charged",
+        "filled_by_side",
         "filled_qty",
         "filled_value",
         "first_pass_done",
@@ -89,6 +93,8 @@ class _Working:
         self.filled_qty = 0.0
         self.filled_value = 0.0
         self.fees_charged = 0.0
+        # Maker/taker fees only: (quantity, value) filled per liquidity side.
+        self.filled_by_side: dict[LiquiditySide, tuple[float, float]] | None = None
         # Volume displayed ahead of the order at its price (queue model only; None until it
         # rests in a queue, inf while the size there is unknown).
         self.queue_ahead: float | None = None
@@ -106,7 +112,7 @@ class SimulatedVenue:
         bar_fill: BarFillModel | None = None,
         quote_fill: QuoteFillModel | None = None,
         fee_model: FeeModel | None = None,
-        slippage: SlippageModel | None = None,
+        slippage: SlippageModel | ImpactSlippage | None = None,
         latency: ConstantLatency | None = None,
         day_timezone: str = "UTC",
     ) -> None:
@@ -116,7 +122,16 @@ class SimulatedVenue:
         self.bar_fill = bar_fill or BarFillModel()
         self.quote_fill = quote_fill or QuoteFillModel()
         self.fee_model: FeeModel = fee_model or NoFee()
-        self.slippage: SlippageModel = slippage or FixedBpsSlippage(0.0)
+        self.slippage: SlippageModel | ImpactSlippage = slippage or FixedBpsSlippage(0.0)
+        # Exactly one of these prices taker fills (see `_slipped`).
+        self._impact = slippage if isinstance(slippage, ImpactSlippage) else None
+        self._fixed_slippage: SlippageModel | None = (
+            None if isinstance(self.slippage, ImpactSlippage) else self.slippage
+        )
+        # Per instrument: (ts of the last update, signed permanent impact offset).
+        self._impact_offsets: dict[InstrumentId, tuple[int, float]] = {}
+        self._matching_bar: Bar | None = None
+        self._fees_by_side = isinstance(self.fee_model, MakerTakerFee)
         self.latency = latency or ConstantLatency(0)
         self._queue = self.quote_fill.queue_position
         self._tz = ZoneInfo(day_timezone)
@@ -308,6 +323,7 @@ class SimulatedVenue:
         path = self.bar_fill.path(bar.open, bar.high, bar.low, bar.close)
         available = self._bar_volume(bar)
         passed: list[_Working] = []
+        self._matching_bar = bar
         for w in sorted(working, key=lambda x: x.seq):
             if w.order.client_order_id not in self._by_id:
                 continue
@@ -526,7 +542,11 @@ class SimulatedVenue:
         order = w.order
         instrument = w.instrument
         if slip:
-            price = self.slippage.apply(instrument, order.side, price)
+            fixed = self._fixed_slippage
+            if fixed is not None:
+                price = fixed.apply(instrument, order.side, price)
+            else:
+                price = self._impacted(w, qty, price, ts)
         price = instrument.make_price(price)
         w.leaves = round(w.leaves - qty, instrument.size_precision)
         if w.leaves <= 0:
@@ -543,17 +563,79 @@ class SimulatedVenue:
                 side=order.side,
                 last_qty=qty,
                 last_px=price,
-                commission=self._commission(w, qty, price),
+                commission=self._commission(w, qty, price, liquidity),
                 liquidity_side=liquidity,
             )
         )
 
-    def _commission(self, w: _Working, qty: float, price: float) -> float:
+    def _impacted(self, w: _Working, qty: float, price: float, ts: int) -> float:
+        """The impact model's fill price for a taker fill of ``qty`` at ``price`` (see
+        `ImpactSlippage` for where its inputs come from); accumulate its permanent shift."""
+        impact = self._impact
+        assert impact is not None
+        iid = w.order.instrument_id
+        bar = self._cache.bars.get(iid)
+        if bar is None and self._matching_bar is not None:
+            # No earlier bar: fall back on the bar being matched.
+            bar = self._matching_bar if self._matching_bar.instrument_id == iid else None
+        quote = self._cache.quotes.get(iid)
+        volume = bar.volume if bar is not None else math.nan
+        volatility = range_volatility(bar.high, bar.low) if bar is not None else math.nan
+        # A fill priced off a quote already paid the spread at the touch: no spread to add.
+        spread = (
+            0.0
+            if quote is not None and (bar is None or quote.ts_event >= bar.ts_event)
+            else math.nan
+        )
+        offset = 0.0
+        last = self._impact_offsets.get(iid)
+        if last is not None:
+            offset = impact.decay(last[1], ts - last[0])
+        filled, shift = impact.fill_price(
+            w.instrument,
+            w.order.side,
+            qty,
+            price + offset,
+            volatility=volatility,
+            volume=volume,
+            spread=spread,
+        )
+        if shift or last is not None:
+            self._impact_offsets[iid] = (ts, offset + shift)
+        return filled
+
+    def impact_offset(self, instrument_id: InstrumentId) -> float:
+        """The permanent impact offset our fills have left in ``instrument_id``'s price (as of
+        the last fill; 0 without an impact model)."""
+        last = self._impact_offsets.get(instrument_id)
+        return 0.0 if last is None else last[1]
+
+    def _commission(self, w: _Working, qty: float, price: float, liquidity: LiquiditySide) -> float:
         """Fee of this fill: the fee of the order's fills so far minus what was charged, so a
-        minimum applies once per order rather than once per partial fill."""
+        minimum applies once per order rather than once per partial fill (per liquidity side
+        with maker/taker fees)."""
         w.filled_qty += qty
         w.filled_value += qty * price
+        if self._fees_by_side:
+            return self._commission_by_side(w, qty, price, liquidity)
         total = self.fee_model.commission(w.instrument, w.filled_qty, w.filled_value / w.filled_qty)
+        fee = round(total - w.fees_charged, w.instrument.currency.precision)
+        w.fees_charged += fee
+        return fee
+
+    def _commission_by_side(
+        self, w: _Working, qty: float, price: float, liquidity: LiquiditySide
+    ) -> float:
+        sides = w.filled_by_side
+        if sides is None:
+            sides = w.filled_by_side = {}
+        side_qty, side_value = sides.get(liquidity, (0.0, 0.0))
+        side_qty += qty
+        side_value += qty * price
+        sides[liquidity] = (side_qty, side_value)
+        total = 0.0
+        for side, (filled, value) in sides.items():
+            total += self.fee_model.commission(w.instrument, filled, value / filled, side)
         fee = round(total - w.fees_charged, w.instrument.currency.precision)
         w.fees_charged += fee
         return fee
