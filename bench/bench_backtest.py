@@ -43,6 +43,7 @@ def _config(symbols: list[str], strategy: str, settings: dict[str, object]) -> d
         },
         "venue": {"fees": {"model": "per_share", "rate": 0.005, "minimum": 1.0}},
         "logging": {"file": None},
+        "backtest": {"tca": False},  # the kernel's throughput; TCA runs after it, per order
     }
 
 

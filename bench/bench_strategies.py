@@ -57,6 +57,7 @@ def config(symbols: list[str]) -> dict[str, object]:
         },
         "venue": {"fees": {"model": "per_share", "rate": 0.005, "minimum": 1.0}},
         "logging": {"file": None},
+        "backtest": {"tca": False},  # the kernel's throughput; TCA runs after it, per order
     }
 
 

@@ -219,13 +219,14 @@ class BacktestEngine:
         if data is not None or bars is not None:
             self.session_check = None  # set by `load_bar_windows`, whose windows are not used
         only_bars = data is None
+        kept_bars: list[BarArrays] | None = [] if self.config.backtest.tca else None
         if data is None:
             if bar_windows is None:
                 if bars is not None:
                     bar_windows = [bars]
                 else:
                     bar_windows = self.load_bar_windows(*self._period(start_date, end_date))
-            data = _merged(bar_windows)
+            data = _merged(bar_windows, kept_bars)
         iterator = iter(data)
         first = next(iterator, None)
         if first is None:
@@ -253,6 +254,8 @@ class BacktestEngine:
         recorder.finish()
         self.kernel = kernel
         result = self._result(kernel, recorder, count, time.perf_counter() - started)
+        if self.config.backtest.tca and len(result.orders):
+            result.attach_tca(kept_bars or None)
         if self.session_check is not None:
             result.data_quality = self.session_check.report()
             if self.session_check.outside:
@@ -299,8 +302,15 @@ class BacktestEngine:
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
-def _merged(windows: Iterable[Sequence[BarArrays]]) -> Iterator[Bar]:
+def _merged(
+    windows: Iterable[Sequence[BarArrays]], keep: list[BarArrays] | None = None
+) -> Iterator[Bar]:
     for window in windows:
+        if keep is not None:  # what transaction cost analysis needs, without the opens
+            keep.extend(
+                BarArrays(b.instrument_id, b.ts, b.close, b.high, b.low, b.close, b.volume)
+                for b in window
+            )
         if len(window) == 1:  # one instrument: already in time order
             yield from window[0].iter_bars()
         else:

@@ -317,7 +317,9 @@ class BacktestSettings(ConfigModel):
 
     ``purge_closed_orders``: the kernel forgets orders once they closed and were recorded for
     the results, so memory stays flat over millions of orders; set it to false if a strategy
-    looks up its old closed orders through the cache.
+    looks up its old closed orders through the cache. ``tca``: analyse execution costs against
+    the bars (kept as close/high/low/volume while the backtest runs) and save them with the
+    results.
     """
 
     start_date: dt.date | None = None
@@ -325,6 +327,7 @@ class BacktestSettings(ConfigModel):
     data: BacktestDataConfig = BacktestDataConfig()
     output_dir: str = "output/backtest"
     purge_closed_orders: bool = True
+    tca: bool = True
 
     @field_validator("end_date")
     @classmethod
