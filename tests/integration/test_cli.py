@@ -3,6 +3,7 @@ exit 2 without a traceback, and `midfreq run` shuts down cleanly on SIGINT."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import signal
 import subprocess
@@ -103,7 +104,7 @@ def test_backtest_strategy_and_date_options(tmp_path, capsys) -> None:
         (["backtest", "--config", "{unknown_key}"], "risk_management.max_order_qty"),
         (
             ["backtest", "--config", "{good}", "--strategies", "nope"],
-            "one of donchian_breakout, market_making, mean_reversion, momentum, stat_arb",
+            "expected one of * mean_reversion, momentum, *, was 'nope'",
         ),
         (["backtest", "--config", "{good}", "--start", "2023-13-01"], "start_date"),
         (
@@ -128,7 +129,7 @@ def test_user_mistakes_give_one_clear_line(tmp_path, capsys, args, expected) -> 
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: ")
-    assert expected in lines[0]
+    assert fnmatch.fnmatch(lines[0], f"*{expected}*"), lines[0]
     assert "Traceback" not in captured.err + captured.out
 
 

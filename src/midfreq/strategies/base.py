@@ -3,9 +3,10 @@ talks to a venue: its orders go through the order router to the risk gate.
 
 Hooks (override what you need): ``on_start``, ``on_stop``, ``on_bar``, ``on_quote``,
 ``on_trade``, ``on_market_data`` (may be ``async def``), ``on_order_filled``,
-``on_order_event``, ``on_timer``. Commands: ``submit_order``, ``cancel_order``,
-``cancel_all_orders``, ``place_order`` (awaitable or plain call), ``order_target``,
-``close_position``.
+``on_order_event``, ``on_algo_event``, ``on_timer``. Commands: ``submit_order`` (optionally
+worked by an execution algorithm: ``exec_algorithm="twap", exec_params={...}``),
+``cancel_order``, ``cancel_all_orders``, ``place_order`` (awaitable or plain call),
+``order_target``, ``close_position``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock, TimeEvent
 from midfreq.core.errors import InvariantViolation
 from midfreq.core.ids import IdGenerator
+from midfreq.execution.algorithms.framework import (
+    CANCEL_ALL_ENDPOINT,
+    CANCEL_ENDPOINT,
+    SUBMIT_ENDPOINT,
+    SubmitAlgoOrder,
+    algo_events_topic,
+)
 from midfreq.infra.config import parse_model
 from midfreq.model.commands import CancelAllOrders, CancelOrder
 from midfreq.model.data import Bar, FreshData, QuoteTick, StaleData, TradeTick
@@ -151,6 +159,7 @@ class BaseStrategy:
         self._ids: IdGenerator | None = None
         self._subscriptions: list[tuple[str, Callable[[Any], None]]] = []
         self._timer_names: list[str] = []
+        self._algo_parents: dict[ClientOrderId, Order] = {}
         self.is_running = False
 
     # ---- wiring (called by the kernel) ---------------------------------------------------
@@ -199,6 +208,8 @@ class BaseStrategy:
             or cls.on_order_event is not BaseStrategy.on_order_event
         ):
             handlers.append((f"events.order.{self.strategy_id}", self._handle_order_event))
+        if cls.on_algo_event is not BaseStrategy.on_algo_event:
+            handlers.append((algo_events_topic(self.strategy_id), self._handle_algo_event))
         for topic, handler in handlers:
             bus.subscribe(topic, handler)
         self._subscriptions = handlers
@@ -206,10 +217,13 @@ class BaseStrategy:
         run_hook(self.on_start(), f"{self.strategy_id}.on_start")
 
     def stop(self) -> None:
-        """Call `on_stop`, then unsubscribe and cancel the timers set with `set_timer`."""
+        """Call `on_stop`, cancel the parent orders still worked by execution algorithms (a
+        stopped strategy sends no more orders), then unsubscribe and cancel the timers set with
+        `set_timer`."""
         if not self.is_running:
             return
         run_hook(self.on_stop(), f"{self.strategy_id}.on_stop")
+        self._cancel_algo_parents(None)
         bus = self._require_bus()
         for topic, handler in self._subscriptions:
             bus.unsubscribe(topic, handler)
@@ -246,6 +260,9 @@ class BaseStrategy:
             run_hook(self.on_order_filled(event), f"{self.strategy_id}.on_order_filled")
         run_hook(self.on_order_event(event), f"{self.strategy_id}.on_order_event")
 
+    def _handle_algo_event(self, event: OrderEvent) -> None:
+        run_hook(self.on_algo_event(event), f"{self.strategy_id}.on_algo_event")
+
     def _remember(self, iid: InstrumentId, price: float) -> None:
         history = self._history.get(iid)
         if history is None:
@@ -280,6 +297,11 @@ class BaseStrategy:
 
     def on_order_event(self, event: OrderEvent) -> Any:
         """Handle any event of one of this strategy's orders."""
+
+    def on_algo_event(self, event: OrderEvent) -> Any:
+        """Handle an event of a parent order worked by an execution algorithm (submitted,
+        accepted, each child fill mirrored, pending cancel, cancelled, expired). Child orders'
+        own events arrive through `on_order_event` and `on_order_filled` as usual."""
 
     def on_timer(self, event: TimeEvent) -> None:
         """Handle a timer set with `set_timer`."""
@@ -375,43 +397,103 @@ class BaseStrategy:
         return Order(init, instrument.size_precision)
 
     # ---- commands ------------------------------------------------------------------------------
-    def submit_order(self, order: Order) -> Order:
-        """Send ``order`` through the risk gate; the result arrives as order events."""
+    def submit_order(
+        self,
+        order: Order,
+        *,
+        exec_algorithm: str | None = None,
+        exec_params: Mapping[str, Any] | None = None,
+    ) -> Order:
+        """Send ``order`` through the risk gate; the result arrives as order events.
+
+        Parameters
+        ----------
+        order : Order
+            From `make_order`.
+        exec_algorithm : str, optional
+            ``"twap"``, ``"vwap"``, ``"pov"`` or ``"iceberg"``: ``order`` becomes a parent
+            that never reaches a venue; the algorithm sends child orders (each through the
+            risk gate, with ``parent_order_id`` set) and the returned parent shows their
+            aggregate status, ``filled_qty`` and ``avg_px``. Cancel it with `cancel_order`.
+        exec_params : Mapping, optional
+            The algorithm's settings (see docs/execution.md, "Execution algorithms").
+
+        Raises
+        ------
+        ConfigError
+            If the algorithm is unknown, a setting invalid or the parent unfit for it.
+        """
+        if exec_algorithm is not None:
+            bus = self._require_bus()
+            if SUBMIT_ENDPOINT not in bus.endpoints:
+                raise InvariantViolation(
+                    f"{self.strategy_id}: no execution algorithm engine on this kernel"
+                )
+            bus.send(
+                SUBMIT_ENDPOINT,
+                SubmitAlgoOrder(
+                    parent=order, exec_algorithm=exec_algorithm, exec_params=exec_params or {}
+                ),
+            )
+            self._algo_parents[order.client_order_id] = order
+            return order
         if self.order_router is None:
             raise InvariantViolation(f"{self.strategy_id}: no order router (not added to a kernel)")
         self.order_router.submit(order)
         return order
 
     def buy(self, symbol: str | InstrumentId, quantity: float, **kwargs: Any) -> Order:
-        """Submit a buy order (market unless ``order_type``/``price`` say otherwise)."""
-        return self.submit_order(self.make_order(symbol, OrderSide.BUY, quantity, **kwargs))
+        """Submit a buy order (market unless ``order_type``/``price`` say otherwise;
+        ``exec_algorithm``/``exec_params`` as in `submit_order`)."""
+        algo = {k: kwargs.pop(k) for k in ("exec_algorithm", "exec_params") if k in kwargs}
+        return self.submit_order(self.make_order(symbol, OrderSide.BUY, quantity, **kwargs), **algo)
 
     def sell(self, symbol: str | InstrumentId, quantity: float, **kwargs: Any) -> Order:
         """Submit a sell order."""
-        return self.submit_order(self.make_order(symbol, OrderSide.SELL, quantity, **kwargs))
+        algo = {k: kwargs.pop(k) for k in ("exec_algorithm", "exec_params") if k in kwargs}
+        return self.submit_order(
+            self.make_order(symbol, OrderSide.SELL, quantity, **kwargs), **algo
+        )
 
     def cancel_order(self, order: Order) -> None:
-        """Ask for ``order`` to be cancelled."""
+        """Ask for ``order`` to be cancelled (a parent: its algorithm stops and its working
+        children are cancelled)."""
         assert self.clock is not None and self.order_router is not None
-        self.order_router.cancel(
-            CancelOrder(
-                client_order_id=order.client_order_id,
-                instrument_id=order.instrument_id,
-                strategy_id=self.strategy_id,
-                ts_init=self.clock.timestamp_ns(),
-            )
+        command = CancelOrder(
+            client_order_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            strategy_id=self.strategy_id,
+            ts_init=self.clock.timestamp_ns(),
         )
+        if order.client_order_id in self._algo_parents:
+            self._require_bus().send(CANCEL_ENDPOINT, command)
+            return
+        self.order_router.cancel(command)
 
     def cancel_all_orders(self, symbol: str | InstrumentId | None = None) -> None:
-        """Cancel every open order of this strategy (optionally in one instrument)."""
+        """Cancel every open order of this strategy (optionally in one instrument), including
+        parents worked by execution algorithms."""
         assert self.clock is not None and self.order_router is not None
-        self.order_router.cancel_all(
-            CancelAllOrders(
-                strategy_id=self.strategy_id,
-                instrument_id=self.instrument_id(symbol) if symbol is not None else None,
-                ts_init=self.clock.timestamp_ns(),
-            )
+        command = CancelAllOrders(
+            strategy_id=self.strategy_id,
+            instrument_id=self.instrument_id(symbol) if symbol is not None else None,
+            ts_init=self.clock.timestamp_ns(),
         )
+        self.order_router.cancel_all(command)
+        self._cancel_algo_parents(command)
+
+    def _cancel_algo_parents(self, command: CancelAllOrders | None) -> None:
+        parents = self._algo_parents
+        if not parents:
+            return
+        for cid in [cid for cid, parent in parents.items() if parent.is_closed]:
+            del parents[cid]
+        if parents and self._bus is not None and self.clock is not None:
+            self._bus.send(
+                CANCEL_ALL_ENDPOINT,
+                command
+                or CancelAllOrders(strategy_id=self.strategy_id, ts_init=self.clock.timestamp_ns()),
+            )
 
     def order_target(self, symbol: str | InstrumentId, target: float) -> Order | None:
         """Submit a market order moving position plus pending orders to ``target``."""

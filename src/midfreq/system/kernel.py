@@ -17,6 +17,11 @@ from midfreq.core.component import Component
 from midfreq.core.errors import ConfigError, InvalidStateTransition
 from midfreq.data.aggregation.live import LiveBarAggregator
 from midfreq.data.engine import DataEngine
+from midfreq.execution.algorithms import (
+    CANCEL_ALL_ENDPOINT,
+    CatalogVolumeProfiles,
+    ExecAlgorithmEngine,
+)
 from midfreq.execution.engine import ExecutionEngine
 from midfreq.model.commands import CancelAllOrders, CancelOrder
 from midfreq.model.data import (
@@ -111,6 +116,10 @@ class Kernel(Component):
         self.venue: SimulatedVenue = config.venue.build(self.cache, clock)
         self.exec_engine.register_client(self.venue)
         self.router = KernelOrderRouter(self.bus)
+        # Parents worked by execution algorithms; children go to the gate like any order.
+        self.algorithms = ExecAlgorithmEngine(
+            self.bus, self.cache, clock, profile_source=CatalogVolumeProfiles(config.catalog.path)
+        )
         self.strategies: list[BaseStrategy] = []
         self._simulated = isinstance(clock, SimulatedClock)
         self._last_ts: int | None = None
@@ -291,6 +300,8 @@ class Kernel(Component):
         InvalidStateTransition
             If the kernel is not running.
         """
+        if cancel_open_orders and self.is_running and self.algorithms.open_runs():
+            self.bus.send(CANCEL_ALL_ENDPOINT, CancelAllOrders(ts_init=self.clock.timestamp_ns()))
         if cancel_open_orders and self.is_running and self.cache.open_orders:
             self.bus.send("RiskGate.cancel_all", CancelAllOrders(ts_init=self.clock.timestamp_ns()))
             self.venue.process(self.clock.timestamp_ns() + self.venue.latency.delay_ns())
