@@ -42,6 +42,11 @@ bench: install
 	$(BIN)/python bench/bench_data.py import
 	$(BIN)/python bench/bench_data.py replay
 	$(BIN)/python bench/bench_feed.py
+	$(BIN)/python bench/bench_indicators.py
+	$(BIN)/python bench/bench_strategies.py
+	$(BIN)/python bench/bench_order_path.py gate
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/bench_risk.py
+	$(BIN)/python bench/bench_router.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
