@@ -254,6 +254,7 @@ class BacktestEngine:
         recorder.finish()
         self.kernel = kernel
         result = self._result(kernel, recorder, count, time.perf_counter() - started)
+        result.parent_order_ids = recorder.parent_order_ids
         if self.config.backtest.tca and len(result.orders):
             result.attach_tca(kept_bars or None)
         if self.session_check is not None:

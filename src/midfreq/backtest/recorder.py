@@ -52,7 +52,9 @@ class ExecutionRecorder:
     """Subscribe to order events; keep fills and closed orders as compact columns.
 
     Numbers go into typed arrays and repeated strings (strategy, instrument, enums) are
-    shared, so a recorded order costs about 200 bytes and a fill about 130.
+    shared, so a recorded order costs about 200 bytes and a fill about 130. Children of a
+    parent (an execution algorithm's or the router's, ``parent_order_id`` set) are also kept
+    in `parent_order_ids`, outside the frames, so transaction cost analysis can group them.
     """
 
     def __init__(self, bus: MessageBus, cache: Cache) -> None:
@@ -88,6 +90,7 @@ class ExecutionRecorder:
             "ts_last": array("q"),
             "denial": [],
         }
+        self._parents: dict[str, str] = {}
         bus.subscribe("events.order.*", self.on_order_event)
 
     def _shared(self, value: str) -> str:
@@ -144,11 +147,19 @@ class ExecutionRecorder:
         rows["ts_init"].append(order.ts_init)
         rows["ts_last"].append(order.ts_last)
         rows["denial"].append(denial)
+        if order.parent_order_id is not None:
+            self._parents[order.client_order_id] = order.parent_order_id
 
     def finish(self) -> None:
         """Record the orders still open at the end."""
         for order in list(self._cache.open_orders.values()):
             self._record_order(order)
+
+    @property
+    def parent_order_ids(self) -> dict[str, str]:
+        """Recorded child order id -> its parent's id, for the orders that have a parent
+        (``analyze_costs(..., parent_order_ids=...)``)."""
+        return dict(self._parents)
 
     def orders_frame(self) -> pd.DataFrame:
         """One row per order, in creation order (missing prices are NaN)."""

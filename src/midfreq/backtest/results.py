@@ -44,6 +44,9 @@ class BacktestResult:
     """Findings about the input data, e.g. bars outside sessions (`SessionCheck.report`)."""
     tca: TcaReport | None = None
     """Transaction cost analysis (`attach_tca`), written with the results when present."""
+    parent_order_ids: dict[str, str] = field(default_factory=dict)
+    """Child order id -> parent id for the orders that have a parent (an execution
+    algorithm's children); `attach_tca` groups by it unless told otherwise."""
 
     @property
     def final_equity(self) -> float:
@@ -70,14 +73,16 @@ class BacktestResult:
         quotes : DataFrame, optional
             instrument_id, ts_event, bid_price, ask_price.
         **options
-            Passed to `midfreq.execution.tca.analyze_costs` (``parent_order_ids``,
-            ``decision_times``, ``multipliers``).
+            Passed to `midfreq.execution.tca.analyze_costs` (``parent_order_ids``, default
+            the run's `parent_order_ids`; ``decision_times``, ``multipliers``).
 
         Returns
         -------
         TcaReport
         """
         frame = bars if bars is None or isinstance(bars, pd.DataFrame) else bars_frame(bars)
+        if self.parent_order_ids:
+            options.setdefault("parent_order_ids", self.parent_order_ids)
         self.tca = analyze_costs(self.orders, self.fills, bars=frame, quotes=quotes, **options)
         return self.tca
 

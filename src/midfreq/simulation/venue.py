@@ -182,10 +182,15 @@ class SimulatedVenue:
 
     # ---- market data (called by the kernel before publishing) ------------------------------
     def on_bar(self, bar: Bar) -> None:
-        """Match working orders against ``bar``'s assumed path."""
+        """Match working orders against ``bar``'s assumed path.
+
+        A bar is stamped with its close: an order that arrives at the bar's own time (a timer
+        firing at ``ts_event`` sends before the bar reaches the venue) came after the prices
+        the bar summarises, so it first matches the next bar.
+        """
         ts = bar.ts_event
-        if self._inflight and self._inflight[0][0] <= ts:
-            self._arrive(ts, match_now=False)
+        if self._inflight and self._inflight[0][0] < ts:
+            self._arrive(ts - 1, match_now=False)
         working = self._working.get(bar.instrument_id)
         if working:
             self._match_bar(bar, working)

@@ -139,15 +139,17 @@ def test_cancel_all_orders_includes_parents_between_slices() -> None:
     desk = Desk()
     desk.bar()
     parent = desk.submit(100, "twap", TWAP)
-    # Slice 1 fires at this bar's time and both children fill on it: nothing is working.
+    # Child 1 fills on this bar; slice 2's timer fires at the bar's time, so child 2 is still
+    # working (it would fill on the next bar).
     desk.bar()
-    assert parent.filled_qty == 66.0 and not desk.kernel.cache.orders_open()
+    assert parent.filled_qty == 33.0 and len(desk.kernel.cache.orders_open()) == 1
     desk.trader.cancel_all_orders()
-    assert parent.status is OrderStatus.CANCELED
     for _ in range(4):
         desk.bar()
-    assert parent.filled_qty == 66.0
+    assert parent.status is OrderStatus.CANCELED
+    assert parent.filled_qty == 33.0
     assert len(desk.children(parent)) == 2
+    assert not desk.kernel.cache.orders_open()
 
 
 @pytest.mark.parametrize(

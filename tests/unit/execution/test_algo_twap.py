@@ -64,10 +64,12 @@ def test_limit_children_left_at_the_horizon_are_cancelled_and_the_parent_expires
     desk = Desk()
     desk.bar()
     parent = desk.submit(30, "twap", {"horizon_seconds": 180, "interval_seconds": 60}, price=99.0)
-    desk.bar(low=99.0)  # the first two children (sent at 1 and 2 min) fill at 99
-    desk.bar(low=100.0)  # the third, sent at 3 min, does not
+    # A child fills on the first bar that opens after it was sent: child 1 (sent at 1 min) on
+    # the bar of 1-2 min, child 2 (its timer fires at 2 min) on the bar of 2-3 min.
+    desk.bar(low=99.0)
+    desk.bar(low=99.0)
     assert parent.filled_qty == 20.0
-    desk.bar()  # the horizon ends at 4 min: the third is cancelled
+    desk.bar()  # the horizon ends at 4 min, before the bar of 3-4 min: child 3 is cancelled
     desk.bar()
     children = desk.children(parent)
     assert [c.price for c in children] == [99.0] * 3
