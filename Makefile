@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/bench_order_path.py gate
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/bench_risk.py
 	$(BIN)/python bench/bench_router.py
+	$(BIN)/python bench/bench_algos.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
