@@ -323,6 +323,18 @@ class SmartOrderRouter:
         """A parent order by id."""
         return self._parents.get(ClientOrderId(order_id))
 
+    def open_orders(
+        self, strategy_id: StrategyId | str | None = None, symbol: str | None = None
+    ) -> list[RoutedOrder]:
+        """Parents still working, optionally only ``strategy_id``'s and only in ``symbol``."""
+        return [
+            p
+            for p in self._parents.values()
+            if p.is_open
+            and (strategy_id is None or p.strategy_id == strategy_id)
+            and (symbol is None or p.symbol == symbol)
+        ]
+
     def children(self, order_id: ClientOrderId | str) -> list[Order]:
         """The child orders of a parent, in the order they were sent."""
         parent = self._parents.get(ClientOrderId(order_id))

@@ -18,6 +18,7 @@ from midfreq.core.clock import NANOS_PER_SECOND
 from midfreq.core.errors import ConfigError
 from midfreq.data.aggregation.live import LiveBarsConfig
 from midfreq.data.synthetic import SyntheticMarketConfig
+from midfreq.execution.routing.config import SmartOrderRouterConfig
 from midfreq.infra.config import ConfigModel, load_yaml, parse_model, substitute_env
 from midfreq.model.enums import AssetClass, OptionRight, TradingState
 from midfreq.model.identifiers import InstrumentId
@@ -338,8 +339,48 @@ class BacktestSettings(ConfigModel):
         return value
 
 
+class ExecutionConfig(SmartOrderRouterConfig):
+    """The ``execution`` section: the SmartOrderRouter's settings (`SmartOrderRouterConfig`:
+    ``venues``, ``policy``, ``venue_weights``, ``transaction_cost``, ``slippage``, ``fees``,
+    ``child_timeout_seconds`` ...) plus how each venue is simulated.
+
+    Attributes
+    ----------
+    venue_settings : dict of str to dict
+        Per venue, keys of the ``venue`` section (`SimulatedVenueConfig`: ``fees``,
+        ``latency_ms``, ``slippage_bps`` ...) that override it for that venue; a venue not
+        named here is simulated with the ``venue`` section as it is. ``fees`` here is what the
+        simulated venue charges; the router prices venues by ``execution.fees``.
+    """
+
+    venue_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def simulated_venues(self, base: SimulatedVenueConfig) -> list[SimulatedVenueConfig]:
+        """One `SimulatedVenueConfig` per routed venue: ``base`` with the venue's overrides.
+
+        Raises
+        ------
+        ValueError
+            If ``venue_settings`` names a venue not routed to, or holds an invalid setting.
+        """
+        unknown = sorted(set(self.venue_settings) - set(self.venues))
+        if unknown:
+            raise ValueError(f"venue_settings: expected venues among {self.venues}, was {unknown}")
+        built = []
+        inherited = base.model_dump(exclude={"name"}, exclude_unset=True)
+        for venue in self.venues:
+            settings = {**inherited, **self.venue_settings.get(venue, {}), "name": venue}
+            built.append(SimulatedVenueConfig.model_validate(settings))
+        return built
+
+
 class SystemConfig(ConfigModel):
-    """Everything the kernel needs, for every mode."""
+    """Everything the kernel needs, for every mode.
+
+    Without an ``execution`` section orders go to the one simulated venue of the ``venue``
+    section; with one, the kernel simulates every routed venue and strategies' orders go
+    through the SmartOrderRouter (docs/execution.md, "Routing in the kernel").
+    """
 
     trader_id: str = "midfreq-001"
     account: AccountConfig = AccountConfig()
@@ -351,6 +392,7 @@ class SystemConfig(ConfigModel):
     logging: LoggingConfig = LoggingConfig()
     backtest: BacktestSettings = BacktestSettings()
     catalog: CatalogConfig = CatalogConfig()
+    execution: ExecutionConfig | None = None
     _source: str | None = PrivateAttr(default=None)
 
     @property
@@ -422,6 +464,13 @@ def parse_system_config(data: dict[str, Any], source: str | None = None) -> Syst
                 source,
             )
     config.synthetic_market()
+    if config.execution is not None:
+        try:
+            config.execution.simulated_venues(config.venue)
+        except ValueError as exc:
+            raise ConfigError(
+                "execution.venue_settings", config.execution.venue_settings, str(exc), source
+            ) from None
     for index, entry in enumerate(config.instruments):
         try:
             entry.build()

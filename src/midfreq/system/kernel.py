@@ -4,10 +4,15 @@ Backtest and paper trading build the same kernel; only the clock and what feeds 
 Each piece of market data goes through one path: timers due by its time fire, the venue
 matches resting orders against it, the data engine caches and publishes it (strategies react),
 then orders sent meanwhile reach the venue once their latency has passed.
+
+With an ``execution`` section the kernel simulates one venue per routed venue, lists every
+feed symbol on each (``AAPL.V1`` ...) and sends strategies' orders through the
+SmartOrderRouter; child fills are booked on the consolidated instrument (``AAPL.SIM``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from midfreq.cache import Cache, CacheView
@@ -23,7 +28,8 @@ from midfreq.execution.algorithms import (
     ExecAlgorithmEngine,
 )
 from midfreq.execution.engine import ExecutionEngine
-from midfreq.model.commands import CancelAllOrders, CancelOrder
+from midfreq.execution.router import SmartOrderRouter
+from midfreq.model.commands import CancelAllOrders
 from midfreq.model.data import (
     Bar,
     FreshData,
@@ -33,11 +39,11 @@ from midfreq.model.data import (
     StaleData,
     TradeTick,
 )
-from midfreq.model.enums import OrderSide
+from midfreq.model.enums import OrderSide, OrderType
+from midfreq.model.events import OrderEvent
 from midfreq.model.identifiers import InstrumentId
-from midfreq.model.orders import Order
 from midfreq.model.values import currency
-from midfreq.oms.manager import OrderManager
+from midfreq.oms.manager import OrderManager, order_events_topic
 from midfreq.portfolio.portfolio import Portfolio, PortfolioView
 from midfreq.risk.gate import RiskGate
 from midfreq.risk.manager import RiskManager
@@ -45,26 +51,10 @@ from midfreq.simulation.venue import SimulatedVenue
 from midfreq.strategies.base import BaseStrategy
 from midfreq.strategies.factory import StrategyFactory
 from midfreq.system.config import SystemConfig
+from midfreq.system.order_routing import KernelOrderRouter, _ConsolidatingClient
 
-
-class KernelOrderRouter:
-    """The order router strategies get: every command goes to the risk gate, which records a
-    decision for it and passes it on to the OMS."""
-
-    def __init__(self, bus: MessageBus) -> None:
-        self._bus = bus
-
-    def submit(self, order: Order) -> None:
-        """Send ``order`` to the risk gate."""
-        self._bus.send("RiskGate.execute", order)
-
-    def cancel(self, command: CancelOrder) -> None:
-        """Send a cancel through the risk gate (recorded, never refused) to the OMS."""
-        self._bus.send("RiskGate.cancel", command)
-
-    def cancel_all(self, command: CancelAllOrders) -> None:
-        """Send a cancel-all through the risk gate to the OMS."""
-        self._bus.send("RiskGate.cancel_all", command)
+_ROUTED_TYPES = (OrderType.MARKET, OrderType.LIMIT)
+_TIMEOUT_TIMER = "SmartOrderRouter.child_timeout"
 
 
 class Kernel(Component):
@@ -113,9 +103,15 @@ class Kernel(Component):
             clock=clock,
         )
         self.exec_engine = ExecutionEngine(self.bus, clock)
-        self.venue: SimulatedVenue = config.venue.build(self.cache, clock)
-        self.exec_engine.register_client(self.venue)
-        self.router = KernelOrderRouter(self.bus)
+        self._listings: set[InstrumentId] = set()
+        self.smart_router: SmartOrderRouter | None = None
+        if config.execution is None:
+            self.venue: SimulatedVenue = config.venue.build(self.cache, clock)
+            self.exec_engine.register_client(self.venue)
+            self.venues: dict[str, SimulatedVenue] = {str(self.venue.venue): self.venue}
+            self.router = KernelOrderRouter(self.bus)
+        else:
+            self._build_routing()
         # Parents worked by execution algorithms; children go to the gate like any order.
         self.algorithms = ExecAlgorithmEngine(
             self.bus, self.cache, clock, profile_source=CatalogVolumeProfiles(config.catalog.path)
@@ -123,6 +119,58 @@ class Kernel(Component):
         self.strategies: list[BaseStrategy] = []
         self._simulated = isinstance(clock, SimulatedClock)
         self._last_ts: int | None = None
+
+    def _build_routing(self) -> None:
+        """Simulated venues, per-venue listings and the SmartOrderRouter (``execution``)."""
+        execution = self.config.execution
+        assert execution is not None
+        cache, clock = self.cache, self.clock
+        # Per-venue listings of each feed symbol, copies of its consolidated instrument.
+        consolidated: dict[InstrumentId, InstrumentId] = {}
+        routed: set[InstrumentId] = set()
+        listings = []
+        for symbol in self.config.data_feed.symbols:
+            base = next(i for i in cache.instruments.values() if i.id.symbol == symbol)
+            routed.add(base.id)
+            for venue_name in execution.venues:
+                listing_id = InstrumentId.from_parts(symbol, venue_name)
+                listing = cache.instruments.get(listing_id)
+                if listing is None:
+                    listing = dataclasses.replace(base, id=listing_id)
+                    cache.add_instrument(listing)
+                    self._listings.add(listing_id)
+                if listing_id != base.id:
+                    consolidated[listing_id] = base.id
+                listings.append(listing)
+        self.venues = {}
+        for venue_config in execution.simulated_venues(self.config.venue):
+            venue = venue_config.build(cache, clock)
+            self.venues[venue_config.name] = venue
+            self.exec_engine.register_client(_ConsolidatingClient(venue, consolidated))
+        self.venue = next(iter(self.venues.values()))
+        bus = self.bus
+        sor = SmartOrderRouter(
+            execution,
+            clock,
+            listings,
+            lambda child: bus.send("RiskGate.execute", child),
+            lambda command: bus.send("RiskGate.cancel", command),
+        )
+        self.smart_router = sor
+        # After the OMS applied them and the data engine cached them.
+
+        def on_order_event(event: OrderEvent) -> None:
+            sor.on_order_event(event)
+
+        bus.subscribe(order_events_topic("*"), on_order_event)
+        bus.subscribe("data.quotes.*", sor.on_quote)
+        bus.subscribe("data.book.*", sor.on_order_book_snapshot)
+        self.router = KernelOrderRouter(bus, sor, frozenset(routed), cache, clock)
+        if len(self.venues) > 1:
+            # Instance attributes: the single-venue methods below stay as they are.
+            self.process_bar = self._process_bar_venues  # type: ignore[method-assign]
+            self.process_quote = self._process_quote_venues  # type: ignore[method-assign]
+            self.process_trade = self._process_trade_venues  # type: ignore[method-assign]
 
     def _check_currencies(self) -> None:
         account = self.portfolio.currency
@@ -144,7 +192,7 @@ class Kernel(Component):
             strategy.instrument_ids = [
                 i.id
                 for i in self.cache.instruments.values()
-                if i.id.symbol in self.config.data_feed.symbols
+                if i.id.symbol in self.config.data_feed.symbols and i.id not in self._listings
             ]
         for iid in strategy.instrument_ids:
             if iid not in self.cache.instruments:
@@ -303,8 +351,14 @@ class Kernel(Component):
         if cancel_open_orders and self.is_running and self.algorithms.open_runs():
             self.bus.send(CANCEL_ALL_ENDPOINT, CancelAllOrders(ts_init=self.clock.timestamp_ns()))
         if cancel_open_orders and self.is_running and self.cache.open_orders:
-            self.bus.send("RiskGate.cancel_all", CancelAllOrders(ts_init=self.clock.timestamp_ns()))
-            self.venue.process(self.clock.timestamp_ns() + self.venue.latency.delay_ns())
+            command = CancelAllOrders(ts_init=self.clock.timestamp_ns())
+            if self.smart_router is None:
+                self.bus.send("RiskGate.cancel_all", command)
+            else:
+                self.router.cancel_all(command)  # routed parents too, so nothing is re-routed
+            now = self.clock.timestamp_ns()
+            for venue in self.venues.values():
+                venue.process(now + venue.latency.delay_ns())
         super().stop()
 
     def on_stop(self) -> None:
@@ -313,6 +367,7 @@ class Kernel(Component):
             strategy.stop()
         if self.live_bars is not None:
             self.live_bars.stop()
+        self.router.stop_timer()
 
     # ---- the data path ----------------------------------------------------------------------
     def _advance(self, ts: int) -> None:
@@ -360,6 +415,46 @@ class Kernel(Component):
             self.live_bars.on_trade(trade)
         self.venue.process(self.clock.timestamp_ns())
 
+    # Several venues (``execution`` with more than one): every venue sees every piece of data
+    # (each matches only its own listings), then each lets in-flight orders arrive.
+    def _process_bar_venues(self, bar: Bar) -> None:
+        ts = bar.ts_event
+        if ts != self._last_ts:
+            self._advance(ts)
+        venues = self.venues.values()
+        for venue in venues:
+            if venue._inflight or bar.instrument_id in venue._working:
+                venue.on_bar(bar)
+        self.data_engine.process_bar(bar)
+        now = self.clock.timestamp_ns()
+        for venue in venues:
+            if venue._inflight:
+                venue.process(now)
+
+    def _process_quote_venues(self, quote: QuoteTick) -> None:
+        self._advance(quote.ts_event)
+        venues = self.venues.values()
+        for venue in venues:
+            venue.on_quote(quote)
+        self.data_engine.process_quote(quote)
+        if self.live_bars is not None:
+            self.live_bars.on_quote(quote)
+        now = self.clock.timestamp_ns()
+        for venue in venues:
+            venue.process(now)
+
+    def _process_trade_venues(self, trade: TradeTick) -> None:
+        self._advance(trade.ts_event)
+        venues = self.venues.values()
+        for venue in venues:
+            venue.on_trade(trade)
+        self.data_engine.process_trade(trade)
+        if self.live_bars is not None:
+            self.live_bars.on_trade(trade)
+        now = self.clock.timestamp_ns()
+        for venue in venues:
+            venue.process(now)
+
     def process_book(self, book: OrderBookSnapshot) -> None:
         """Publish an order book snapshot."""
         self._advance(book.ts_event)
@@ -401,7 +496,8 @@ class Kernel(Component):
         now = self.clock.timestamp_ns()
         if not self._simulated:
             self.clock.advance_time()  # type: ignore[attr-defined]
-        self.venue.process(now)
+        for venue in self.venues.values():
+            venue.process(now)
         self.portfolio.record_equity(now)
 
     def finish(self) -> None:
