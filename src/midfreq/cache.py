@@ -25,6 +25,8 @@ class Cache:
         self.quotes: dict[InstrumentId, QuoteTick] = {}
         self.trades: dict[InstrumentId, TradeTick] = {}
         self.last_prices: dict[InstrumentId, float] = {}
+        self.consolidated: dict[InstrumentId, InstrumentId] = {}
+        """Per-venue listing -> the consolidated instrument its fills are booked to (routing)."""
         self.books: dict[InstrumentId, OrderBook] = {}
         self.stale_instruments: set[InstrumentId] = set()
         self.orders: dict[ClientOrderId, Order] = {}
@@ -143,15 +145,20 @@ class Cache:
         ]
 
     def open_quantity(self, instrument_id: InstrumentId) -> tuple[float, float]:
-        """Open (buy, sell) quantities still to fill for ``instrument_id``."""
+        """Open (buy, sell) quantities still to fill for ``instrument_id`` and, for a
+        consolidated instrument, for its per-venue listings (their fills are booked to it)."""
         buy = sell = 0.0
-        orders = self._open_by_instrument.get(instrument_id)
-        if orders:
-            for o in orders.values():
-                if o.side.sign > 0:
-                    buy += o.leaves_qty
-                else:
-                    sell += o.leaves_qty
+        ids = [instrument_id]
+        if self.consolidated:
+            ids += [k for k, v in self.consolidated.items() if v == instrument_id]
+        for iid in ids:
+            orders = self._open_by_instrument.get(iid)
+            if orders:
+                for o in orders.values():
+                    if o.side.sign > 0:
+                        buy += o.leaves_qty
+                    else:
+                        sell += o.leaves_qty
         return buy, sell
 
 

@@ -142,6 +142,7 @@ class Kernel(Component):
                 if listing_id != base.id:
                     consolidated[listing_id] = base.id
                 listings.append(listing)
+        cache.consolidated.update(consolidated)  # the gate checks children on the whole position
         self.venues = {}
         for venue_config in execution.simulated_venues(self.config.venue):
             venue = venue_config.build(cache, clock)

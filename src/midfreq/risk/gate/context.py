@@ -154,14 +154,21 @@ class RiskContext:
         return order.leaves_qty
 
     # ---- positions --------------------------------------------------------------------------
+    def position_id(self, instrument_id: InstrumentId) -> InstrumentId:
+        """The instrument a position in ``instrument_id`` is booked to: a per-venue listing's
+        consolidated instrument when orders are routed, else itself."""
+        consolidated = self._cache.consolidated
+        return consolidated.get(instrument_id, instrument_id) if consolidated else instrument_id
+
     def net_position(self, order: Order) -> float:
-        """Net position in the order's instrument across strategies."""
+        """Net position in the order's instrument across strategies (for a per-venue listing,
+        in its consolidated instrument)."""
         if order is self._subject:
             net = self._net
             if net is None:
-                net = self._net = self.net_quantity(order.instrument_id)
+                net = self._net = self.net_quantity(self.position_id(order.instrument_id))
             return net
-        return self.net_quantity(order.instrument_id)
+        return self.net_quantity(self.position_id(order.instrument_id))
 
     def open_quantity(self, order: Order) -> tuple[float, float]:
         """Open (buy, sell) order quantities in the order's instrument (excluding ``order``)."""
@@ -174,8 +181,8 @@ class RiskContext:
 
     def _open_quantity(self, order: Order) -> tuple[float, float]:
         if self.working.active:  # the same figures, kept current instead of summed per order
-            return self.working.open_quantity(order)
-        buy, sell = self._cache.open_quantity(order.instrument_id)
+            return self.working.open_quantity(order, self.position_id(order.instrument_id))
+        buy, sell = self._cache.open_quantity(self.position_id(order.instrument_id))
         own = self._cache.open_orders.get(order.client_order_id)
         if own is not None:
             if own.side is OrderSide.BUY:

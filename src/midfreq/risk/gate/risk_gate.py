@@ -234,6 +234,7 @@ class RiskGate:
             instrument.multiplier if instrument is not None else 1.0,
             rate,
             not context.reduces_position(order),
+            context.position_id(order.instrument_id),
         )
 
     def execute(self, order: Order) -> None:

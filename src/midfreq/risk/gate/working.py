@@ -69,13 +69,22 @@ class WorkingOrders:
     def __contains__(self, client_order_id: object) -> bool:
         return client_order_id in self._entries
 
-    def add(self, order: Order, price: float, multiplier: float, rate: float, adds: bool) -> bool:
-        """Count ``order`` (valued at ``price``) from now until it closes; return False (and
-        change nothing) for an id already counted (a reused id is the OMS's to refuse)."""
+    def add(
+        self,
+        order: Order,
+        price: float,
+        multiplier: float,
+        rate: float,
+        adds: bool,
+        position_id: InstrumentId | None = None,
+    ) -> bool:
+        """Count ``order`` (valued at ``price``) from now until it closes, under the instrument
+        its position is booked to (``position_id``, default its own); return False (and change
+        nothing) for an id already counted (a reused id is the OMS's to refuse)."""
         if order.client_order_id in self._entries:
             return False
         entry = _Entry(
-            order.instrument_id,
+            position_id or order.instrument_id,
             order.side is OrderSide.BUY,
             order.leaves_qty,
             price,
@@ -108,9 +117,12 @@ class WorkingOrders:
         adds = value if entry.adds else 0.0
         return value, adds, adds * entry.rate
 
-    def open_quantity(self, order: Order) -> tuple[float, float]:
-        """Working (buy, sell) quantity in ``order``'s instrument, not counting ``order``."""
-        totals = self._instruments.get(order.instrument_id)
+    def open_quantity(
+        self, order: Order, position_id: InstrumentId | None = None
+    ) -> tuple[float, float]:
+        """Working (buy, sell) quantity in ``order``'s instrument (or ``position_id``, the
+        instrument its position is booked to), not counting ``order``."""
+        totals = self._instruments.get(position_id or order.instrument_id)
         if totals is None:
             return 0.0, 0.0
         buy, sell, _ = totals
