@@ -212,6 +212,14 @@ class CacheView:
         """Open orders."""
         return self._cache.orders_open(strategy_id, instrument_id)
 
+    def listings_of(self, instrument_id: InstrumentId) -> tuple[InstrumentId, ...]:
+        """The per-venue listings whose fills are booked to ``instrument_id`` (smart order
+        routing), in no particular order; empty without routing."""
+        consolidated = self._cache.consolidated
+        if not consolidated:
+            return ()
+        return tuple(k for k, v in consolidated.items() if v == instrument_id)
+
     def orders(self) -> list[Order]:
         """Every order, in creation order."""
         return list(self._cache.orders.values())

@@ -79,3 +79,34 @@ def test_without_a_limit_the_split_fills_in_full() -> None:
     for k in range(3):
         _book(kernel, T0 + k * 10**9)
     assert kernel.portfolio_view.net_quantity(AAPL) == 1_500
+
+
+class Targeter(BaseStrategy):
+    name = "targeter"
+
+    def __init__(self) -> None:
+        super().__init__({"strategy_id": "t-1"})
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        if quote.instrument_id == AAPL:
+            self.order_target(AAPL, 600.0)
+
+
+def test_order_target_counts_children_in_flight_on_the_venue_listings() -> None:
+    config = parse_system_config(
+        {
+            "data_feed": {"symbols": ["AAPL"]},
+            "execution": {"venues": list(BOOK), "policy": "BEST_PRICE"},
+            "venue": {"latency_ms": 50},  # children are still in flight at the next quote
+        }
+    )
+    kernel = Kernel(config, SimulatedClock(T0))
+    strategy = kernel.add_strategy(Targeter())
+    kernel.start()
+    for k in range(5):  # five consolidated quotes 1 ms apart, then time for the fills
+        _book(kernel, T0 + k * 1_000_000)
+    _book(kernel, T0 + 10**9)
+
+    children = [o for o in kernel.cache.orders.values() if o.instrument_id != AAPL]
+    assert sum(o.quantity for o in children) == 600.0  # one 600 order, split, not five
+    assert strategy.position(AAPL) == 600.0

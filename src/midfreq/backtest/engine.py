@@ -256,7 +256,8 @@ class BacktestEngine:
         result = self._result(kernel, recorder, count, time.perf_counter() - started)
         result.parent_order_ids = recorder.parent_order_ids
         if self.config.backtest.tca and len(result.orders):
-            result.attach_tca(kept_bars or None)
+            aliases = {str(k): str(v) for k, v in kernel.cache.consolidated.items()}
+            result.attach_tca(kept_bars or None, instrument_aliases=aliases or None)
         if self.session_check is not None:
             result.data_quality = self.session_check.report()
             if self.session_check.outside:

@@ -129,6 +129,7 @@ def analyze_costs(
     parent_order_ids: Mapping[str, str] | None = None,
     decision_times: Mapping[str, int] | None = None,
     multipliers: Mapping[str, float] | None = None,
+    instrument_aliases: Mapping[str, str] | None = None,
 ) -> TcaReport:
     """Analyse the costs of ``orders`` (recorder.ORDER_COLUMNS) filled by ``fills``
     (recorder.FILL_COLUMNS).
@@ -169,6 +170,11 @@ def analyze_costs(
         parent id -> decision time in UTC nanoseconds.
     multipliers : mapping, optional
         instrument_id -> contract multiplier (default 1).
+    instrument_aliases : mapping, optional
+        Per-venue listing -> the instrument it is a listing of (smart order routing: a
+        parent's children on ``AAPL.V1`` and ``AAPL.V2`` are one parent in ``AAPL.SIM``,
+        priced against its market data). A parent whose children went to several venues is
+        counted under the venue ``ROUTED`` in the per-venue figures.
 
     Returns
     -------
@@ -186,12 +192,18 @@ def analyze_costs(
     if parent_order_ids:
         mapped = live["client_order_id"].astype(str).map(parent_order_ids)
         parents = mapped.where(mapped.notna(), parents)
+    instruments = live["instrument_id"].astype(str)
+    venues = instruments.str.rsplit(".", n=1).str[-1]
+    if instrument_aliases:
+        aliased = instruments.map(instrument_aliases)
+        instruments = aliased.where(aliased.notna(), instruments)
     frame = pd.DataFrame(
         {
             "parent_order_id": parents.astype(str).to_numpy(),
             "client_order_id": live["client_order_id"].astype(str).to_numpy(),
             "strategy_id": live["strategy_id"].astype(str).to_numpy(),
-            "instrument_id": live["instrument_id"].astype(str).to_numpy(),
+            "instrument_id": instruments.to_numpy(),
+            "venue": venues.to_numpy(),
             "side": live["side"].astype(str).to_numpy(),
             "quantity": live["quantity"].to_numpy(dtype=float),
             "ts_init": live["ts_init"].to_numpy(dtype=np.int64),
@@ -213,8 +225,10 @@ def analyze_costs(
         target_qty=("quantity", "sum"),
         start_ts=("ts_init", "min"),
         end_ts=("ts_last", "max"),
+        venue=("venue", "first"),
+        venues=("venue", "nunique"),
     ).reset_index()
-    per["venue"] = per["instrument_id"].str.rsplit(".", n=1).str[-1]
+    per["venue"] = per["venue"].where(per.pop("venues") == 1, "ROUTED")
     per["decision_ts"] = per["start_ts"]
     if decision_times:
         given = per["parent_order_id"].map(decision_times)

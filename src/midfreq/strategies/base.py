@@ -330,9 +330,17 @@ class BaseStrategy:
         return self.portfolio.quantity(self.instrument_id(symbol), self.strategy_id)
 
     def pending_quantity(self, instrument_id: InstrumentId) -> float:
-        """Signed quantity of this strategy's open orders in ``instrument_id``."""
-        assert self.cache is not None
-        return sum(o.signed_leaves for o in self.cache.orders_open(self.strategy_id, instrument_id))
+        """Signed quantity of this strategy's open orders in ``instrument_id``, the child
+        orders working on its venue listings included (smart order routing)."""
+        cache = self.cache
+        assert cache is not None
+        listings = cache.listings_of(instrument_id)
+        if not listings:
+            return sum(o.signed_leaves for o in cache.orders_open(self.strategy_id, instrument_id))
+        ids = {instrument_id, *listings}
+        return sum(
+            o.signed_leaves for o in cache.orders_open(self.strategy_id) if o.instrument_id in ids
+        )
 
     def calculate_z_score(self, data: Bar | QuoteTick | Iterable[float]) -> float:
         """Z-score of the latest price against the last ``lookback_period`` prices.

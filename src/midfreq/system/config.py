@@ -339,6 +339,31 @@ class BacktestSettings(ConfigModel):
         return value
 
 
+class VenueMarketConfig(ConfigModel):
+    """How a routed venue's market data is derived from the consolidated feed (the kernel's
+    venue fan-out; docs/execution.md, "Routing in the kernel").
+
+    Attributes
+    ----------
+    spread_bps : float
+        Added to the consolidated spread, in basis points of the venue's mid (negative
+        narrows it); the venue's spread is at least one tick. Bars have no spread: the router
+        prices a venue from its bar's close +/- half of ``spread_bps`` (at least one tick).
+    depth_fraction : float
+        Scales displayed quote sizes, trade sizes and bar volumes (> 0).
+    quote_offset_bps : float
+        Shifts the venue's mid (and every bar and trade price) by this many basis points.
+    """
+
+    spread_bps: float = 0.0
+    depth_fraction: float = Field(default=1.0, gt=0)
+    quote_offset_bps: float = Field(default=0.0, gt=-10_000, lt=10_000)
+
+
+# `venue_settings` keys that shape a venue's derived market data rather than its simulation.
+VENUE_MARKET_KEYS = frozenset(VenueMarketConfig.model_fields)
+
+
 class ExecutionConfig(SmartOrderRouterConfig):
     """The ``execution`` section: the SmartOrderRouter's settings (`SmartOrderRouterConfig`:
     ``venues``, ``policy``, ``venue_weights``, ``transaction_cost``, ``slippage``, ``fees``,
@@ -348,12 +373,26 @@ class ExecutionConfig(SmartOrderRouterConfig):
     ----------
     venue_settings : dict of str to dict
         Per venue, keys of the ``venue`` section (`SimulatedVenueConfig`: ``fees``,
-        ``latency_ms``, ``slippage_bps`` ...) that override it for that venue; a venue not
-        named here is simulated with the ``venue`` section as it is. ``fees`` here is what the
-        simulated venue charges; the router prices venues by ``execution.fees``.
+        ``latency_ms``, ``slippage_bps`` ...) that override it for that venue, and the keys of
+        `VenueMarketConfig` (``spread_bps``, ``depth_fraction``, ``quote_offset_bps``) that
+        shape the market data the kernel derives for it; a venue not named here is simulated
+        with the ``venue`` section as it is and sees the consolidated data unchanged. ``fees``
+        here is what the simulated venue charges; the router prices venues by
+        ``execution.fees``.
     """
 
     venue_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("venue_settings")
+    @classmethod
+    def _valid_markets(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for venue, settings in value.items():
+            market = {k: v for k, v in settings.items() if k in VENUE_MARKET_KEYS}
+            try:
+                VenueMarketConfig.model_validate(market)
+            except ValueError as error:
+                raise ValueError(f"venue_settings.{venue}: {error}") from None
+        return value
 
     def simulated_venues(self, base: SimulatedVenueConfig) -> list[SimulatedVenueConfig]:
         """One `SimulatedVenueConfig` per routed venue: ``base`` with the venue's overrides.
@@ -369,9 +408,18 @@ class ExecutionConfig(SmartOrderRouterConfig):
         built = []
         inherited = base.model_dump(exclude={"name"}, exclude_unset=True)
         for venue in self.venues:
-            settings = {**inherited, **self.venue_settings.get(venue, {}), "name": venue}
+            own = self.venue_settings.get(venue, {})
+            simulated = {k: v for k, v in own.items() if k not in VENUE_MARKET_KEYS}
+            settings = {**inherited, **simulated, "name": venue}
             built.append(SimulatedVenueConfig.model_validate(settings))
         return built
+
+    def venue_market(self, venue: str) -> VenueMarketConfig:
+        """How ``venue``'s market data is derived from the consolidated feed."""
+        own = self.venue_settings.get(venue, {})
+        return VenueMarketConfig.model_validate(
+            {k: v for k, v in own.items() if k in VENUE_MARKET_KEYS}
+        )
 
 
 class SystemConfig(ConfigModel):

@@ -8,6 +8,8 @@ then orders sent meanwhile reach the venue once their latency has passed.
 With an ``execution`` section the kernel simulates one venue per routed venue, lists every
 feed symbol on each (``AAPL.V1`` ...) and sends strategies' orders through the
 SmartOrderRouter; child fills are booked on the consolidated instrument (``AAPL.SIM``).
+Consolidated data for a listed symbol is fanned out into per-listing data (`_DerivedListing`)
+that the venues match against and the router prices from; strategies see only the former.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from midfreq.execution.algorithms import (
 )
 from midfreq.execution.engine import ExecutionEngine
 from midfreq.execution.router import SmartOrderRouter
+from midfreq.infra.logging import get_logger
 from midfreq.model.commands import CancelAllOrders
 from midfreq.model.data import (
     Bar,
@@ -52,9 +55,11 @@ from midfreq.strategies.base import BaseStrategy
 from midfreq.strategies.factory import StrategyFactory
 from midfreq.system.config import SystemConfig
 from midfreq.system.order_routing import KernelOrderRouter, _ConsolidatingClient
+from midfreq.system.venue_data import _DerivedListing
 
 _ROUTED_TYPES = (OrderType.MARKET, OrderType.LIMIT)
 _TIMEOUT_TIMER = "SmartOrderRouter.child_timeout"
+_EPSILON = 1e-9  # ticks: absorbs float error before flooring or ceiling to a tick
 
 
 class Kernel(Component):
@@ -104,6 +109,9 @@ class Kernel(Component):
         )
         self.exec_engine = ExecutionEngine(self.bus, clock)
         self._listings: set[InstrumentId] = set()
+        # Consolidated instrument -> listings whose data is derived from it (venue fan-out).
+        self._derived: dict[InstrumentId, tuple[_DerivedListing, ...]] = {}
+        self._derived_ids: set[InstrumentId] = set()
         self.smart_router: SmartOrderRouter | None = None
         if config.execution is None:
             self.venue: SimulatedVenue = config.venue.build(self.cache, clock)
@@ -149,6 +157,18 @@ class Kernel(Component):
             self.venues[venue_config.name] = venue
             self.exec_engine.register_client(_ConsolidatingClient(venue, consolidated))
         self.venue = next(iter(self.venues.values()))
+        derived: dict[InstrumentId, list[_DerivedListing]] = {}
+        for listing_id, base_id in consolidated.items():
+            venue_name = str(listing_id.venue)
+            derived.setdefault(base_id, []).append(
+                _DerivedListing.build(
+                    cache.instruments[listing_id],
+                    self.venues[venue_name],
+                    execution.venue_market(venue_name),
+                )
+            )
+        self._derived = {base_id: tuple(items) for base_id, items in derived.items()}
+        self._derived_ids = set(consolidated)
         bus = self.bus
         sor = SmartOrderRouter(
             execution,
@@ -168,7 +188,8 @@ class Kernel(Component):
         bus.subscribe("data.book.*", sor.on_order_book_snapshot)
         self.router = KernelOrderRouter(bus, sor, frozenset(routed), cache, clock)
         if len(self.venues) > 1:
-            # Instance attributes: the single-venue methods below stay as they are.
+            # Instance attributes: the single-venue methods below stay as they are. (With one
+            # routed venue there is no fan-out: tests/unit/system/test_multi_venue.py pins it.)
             self.process_bar = self._process_bar_venues  # type: ignore[method-assign]
             self.process_quote = self._process_quote_venues  # type: ignore[method-assign]
             self.process_trade = self._process_trade_venues  # type: ignore[method-assign]
@@ -363,12 +384,20 @@ class Kernel(Component):
         super().stop()
 
     def on_stop(self) -> None:
-        """Stop every strategy and the live bar timer."""
+        """Stop every strategy and the live bar timer; log the router's figures per venue."""
         for strategy in self.strategies:
             strategy.stop()
         if self.live_bars is not None:
             self.live_bars.stop()
         self.router.stop_timer()
+        if self.smart_router is not None:
+            metrics = self.smart_router.get_performance_metrics()
+            get_logger("router").info(
+                "routing summary",
+                orders=metrics["orders"],
+                filled_quantity=metrics["filled_quantity"],
+                venue_performance=metrics["venue_performance"],
+            )
 
     # ---- the data path ----------------------------------------------------------------------
     def _advance(self, ts: int) -> None:
@@ -416,13 +445,45 @@ class Kernel(Component):
             self.live_bars.on_trade(trade)
         self.venue.process(self.clock.timestamp_ns())
 
-    # Several venues (``execution`` with more than one): every venue sees every piece of data
-    # (each matches only its own listings), then each lets in-flight orders arrive.
+    # With ``execution``: every venue sees every piece of data (each matches only its own
+    # listings), then each lets in-flight orders arrive. Consolidated data of a listed symbol
+    # is first fanned out: each derived listing's item goes to its venue, the cache and (quotes)
+    # the router, never to the bus, so strategies keep seeing the consolidated instrument only.
+    def _derived_for(self, iid: InstrumentId) -> tuple[_DerivedListing, ...]:
+        derived = self._derived.get(iid)
+        if derived is not None:
+            return derived
+        if iid in self._derived_ids:
+            self._stop_deriving(iid)
+        return ()
+
+    def _stop_deriving(self, listing_id: InstrumentId) -> None:
+        # The feed itself has data for this listing: derive nothing more for it.
+        self._derived = {
+            base: kept
+            for base, listings in self._derived.items()
+            if (kept := tuple(d for d in listings if d.instrument_id != listing_id))
+        }
+        self._derived_ids.discard(listing_id)
+
     def _process_bar_venues(self, bar: Bar) -> None:
         ts = bar.ts_event
         if ts != self._last_ts:
             self._advance(ts)
         venues = self.venues.values()
+        derived = self._derived_for(bar.instrument_id)
+        if derived:
+            cache, sor = self.cache, self.smart_router
+            assert sor is not None
+            for listing in derived:
+                item = listing.bar(bar)
+                venue = listing.venue
+                iid = listing.instrument_id
+                if venue._inflight or iid in venue._working:
+                    venue.on_bar(item)
+                cache.bars[iid] = item
+                cache.last_prices[iid] = item.close
+                sor.on_quote(listing.bar_quote(item))
         for venue in venues:
             if venue._inflight or bar.instrument_id in venue._working:
                 venue.on_bar(bar)
@@ -435,6 +496,15 @@ class Kernel(Component):
     def _process_quote_venues(self, quote: QuoteTick) -> None:
         self._advance(quote.ts_event)
         venues = self.venues.values()
+        derived = self._derived_for(quote.instrument_id)
+        if derived:
+            cache, sor = self.cache, self.smart_router
+            assert sor is not None
+            for listing in derived:
+                item = listing.quote(quote)
+                listing.venue.on_quote(item)
+                cache.add_quote(item)
+                sor.on_quote(item)
         for venue in venues:
             venue.on_quote(quote)
         self.data_engine.process_quote(quote)
@@ -447,6 +517,13 @@ class Kernel(Component):
     def _process_trade_venues(self, trade: TradeTick) -> None:
         self._advance(trade.ts_event)
         venues = self.venues.values()
+        derived = self._derived_for(trade.instrument_id)
+        if derived:
+            cache = self.cache
+            for listing in derived:
+                item = listing.trade(trade)
+                listing.venue.on_trade(item)
+                cache.add_trade(item)
         for venue in venues:
             venue.on_trade(trade)
         self.data_engine.process_trade(trade)
