@@ -6,6 +6,11 @@ It talks to no venue: children leave through an injected ``send_child`` callable
 the risk gate) and their events come back through `SmartOrderRouter.on_order_event`. A child
 reaches its venue through its instrument id (``AAPL.VENUE1``), made by one small adapter,
 `per_venue_instrument_id`; see docs/execution.md, "Smart order routing".
+
+A parent routed from a strategy's `Order` (`SmartOrderRouter.route`) is kept in step with its
+children like an execution algorithm's parent: submitted, accepted, one fill per child fill,
+pending cancel, then filled, cancelled, expired (ended short) or rejected (nothing sendable);
+each event is applied to the order and handed to ``on_parent_event``.
 """
 
 from __future__ import annotations
@@ -28,18 +33,28 @@ from midfreq.execution.routing.records import (
 from midfreq.model.book import OrderBook
 from midfreq.model.commands import CancelOrder
 from midfreq.model.data import OrderBookSnapshot, QuoteTick
-from midfreq.model.enums import OrderSide, OrderType, TimeInForce
+from midfreq.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from midfreq.model.events import (
     OrderAccepted,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderEvent,
     OrderExpired,
     OrderFilled,
     OrderInitialized,
+    OrderPendingCancel,
     OrderRejected,
+    OrderSubmitted,
+    order_event,
 )
-from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId, Venue
+from midfreq.model.identifiers import (
+    ClientOrderId,
+    InstrumentId,
+    StrategyId,
+    Venue,
+    VenueOrderId,
+)
 from midfreq.model.instruments import Instrument
 from midfreq.model.orders import Order
 
@@ -52,10 +67,14 @@ CancelChild = Callable[[CancelOrder], None]
 """Asks for a child order to be cancelled (in the kernel: through the risk gate)."""
 ChildAddressing = Callable[[str, Venue], InstrumentId]
 """Makes the instrument id that takes a child order for ``symbol`` to ``venue``."""
+ParentEventHandler = Callable[[OrderEvent], None]
+"""Takes an event already applied to a routed parent `Order` (in the kernel: published on
+``events.algo.<strategy_id>``, where `BaseStrategy.on_algo_event` hears it)."""
 
 __all__ = [
     "CancelChild",
     "ChildAddressing",
+    "ParentEventHandler",
     "ParentStatus",
     "RoutedOrder",
     "SendChild",
@@ -102,6 +121,9 @@ class SmartOrderRouter:
         Makes a child's instrument id (default `per_venue_instrument_id`).
     strategy_id : StrategyId
         Owner of orders made by `submit_order`.
+    on_parent_event : ParentEventHandler or None
+        Called with each event applied to a parent `Order` given to `route` (also settable
+        later as the ``on_parent_event`` attribute); None: the events are only applied.
 
     Raises
     ------
@@ -119,8 +141,10 @@ class SmartOrderRouter:
         *,
         addressing: ChildAddressing = per_venue_instrument_id,
         strategy_id: StrategyId = _ROUTER_STRATEGY_ID,
+        on_parent_event: ParentEventHandler | None = None,
     ) -> None:
         self.config = config
+        self.on_parent_event = on_parent_event
         self._clock = clock
         self._send_child = send_child
         self._cancel_child = cancel_child
@@ -278,7 +302,21 @@ class SmartOrderRouter:
 
     def route(self, order: Order) -> RoutedOrder:
         """Route an existing (parent) order: its symbol, side, quantity, type, price and time
-        in force; its id becomes the parent id of the children. It is not sent anywhere."""
+        in force; its id becomes the parent id of the children.
+
+        The order itself is not sent anywhere: the router applies the parent's events to it
+        (`OrderSubmitted`, then `OrderAccepted`, or `OrderRejected` with the reason when no
+        venue is eligible; one `OrderFilled` per child fill with that fill's quantity, price,
+        commission and trade id; `OrderPendingCancel` and `OrderCanceled` on `cancel_order`;
+        `OrderExpired` when routing gives up with quantity left, the reason in
+        `RoutedOrder.reason`) and hands each to ``on_parent_event``.
+
+        Raises
+        ------
+        ValueError
+            If no venue lists the symbol, the order is not a new (INITIALIZED) MARKET or
+            LIMIT order in whole lots, or its id was routed before.
+        """
         symbol = order.instrument_id.symbol
         if symbol not in self._books:
             raise ValueError(f"{order.client_order_id}: no venue lists {symbol!r}")
@@ -290,6 +328,10 @@ class SmartOrderRouter:
         to_lots(order.quantity, self._lots[symbol][0])
         if order.client_order_id in self._parents:
             raise ValueError(f"{order.client_order_id}: expected a new order id, already routed")
+        if order.status is not OrderStatus.INITIALIZED:
+            raise ValueError(
+                f"{order.client_order_id} status: expected INITIALIZED, was {order.status.value}"
+            )
         parent = RoutedOrder(
             order.client_order_id,
             order.strategy_id,
@@ -300,6 +342,7 @@ class SmartOrderRouter:
             order.price,
             order.time_in_force,
             self._clock.timestamp_ns(),
+            order,
         )
         self._start(parent)
         return parent
@@ -307,13 +350,25 @@ class SmartOrderRouter:
     def cancel_order(self, order_id: ClientOrderId | str) -> bool:
         """Cancel a working parent: no more routing, and a cancel for every open child.
 
-        Returns False if the id is unknown or the parent is already closed. The parent becomes
-        `CANCELED` once every child is closed (at once if it had none open).
+        Returns False if the id is unknown or the parent is already closed or cancelling (a
+        routed `Order` then gets an `OrderCancelRejected`, not applied, on ``on_parent_event``).
+        The parent becomes `CANCELED` once every child is closed (at once if it had none open);
+        its `Order` goes `PENDING_CANCEL` now and `CANCELED` then (or `FILLED` if the children's
+        last fills complete it meanwhile).
         """
         parent = self._parents.get(ClientOrderId(order_id))
-        if parent is None or not parent.is_open or parent.cancel_requested:
+        if parent is None:
+            return False
+        if not parent.is_open or parent.cancel_requested:
+            order = parent.order
+            if order is not None and self.on_parent_event is not None:
+                state = "cancelling" if parent.is_open else parent.status.value
+                reason = f"parent is {state}"
+                now = self._clock.timestamp_ns()
+                self.on_parent_event(order_event(OrderCancelRejected, order, now, reason=reason))
             return False
         parent.cancel_requested = True
+        self._emit(parent, OrderPendingCancel)
         for child in self._open_of(parent):
             self._request_cancel(child)
         self._settle(parent)
@@ -360,6 +415,19 @@ class SmartOrderRouter:
             parent.filled_qty += event.last_qty
             parent.filled_value += event.last_qty * event.last_px
             parent.commission += event.commission
+            if parent.order is not None and parent.order.is_open:
+                self._emit(
+                    parent,
+                    OrderFilled,
+                    ts=event.ts_event,
+                    venue_order_id=event.venue_order_id,
+                    trade_id=event.trade_id,
+                    side=event.side,
+                    last_qty=event.last_qty,
+                    last_px=event.last_px,
+                    commission=event.commission,
+                    liquidity_side=event.liquidity_side,
+                )
             stats["fills"] += 1
             stats["filled_quantity"] += event.last_qty
             stats["commission"] += event.commission
@@ -457,10 +525,31 @@ class SmartOrderRouter:
         self._parents[parent.client_order_id] = parent
         book = self._books[parent.symbol]
         parent.arrival_price = book.arrival_price(parent.side, self._clock.timestamp_ns())
-        self._dispatch(parent, parent.quantity)
-        if not parent.children:
+        self._emit(parent, OrderSubmitted)
+        batch = self._make_children(parent, parent.quantity)
+        if not batch:
             parent.status = ParentStatus.REJECTED
             parent.reason = parent.reason or "no eligible venue"
+            self._emit(parent, OrderRejected, reason=parent.reason)
+            return
+        # Accepted before any child leaves: a venue may fill (or the gate deny) inside send.
+        venue_order_id = VenueOrderId(f"SOR-{parent.client_order_id}")
+        self._emit(parent, OrderAccepted, venue_order_id=venue_order_id)
+        for child in batch:
+            self._send_child(child.order)
+
+    def _emit(
+        self, parent: RoutedOrder, kind: type[OrderEvent], ts: int | None = None, **fields: Any
+    ) -> None:
+        """Apply a ``kind`` event to the parent's `Order` (if routed from one) and hand it on."""
+        order = parent.order
+        if order is None:
+            return
+        now = self._clock.timestamp_ns() if ts is None else ts
+        event = order_event(kind, order, now, **fields)
+        order.apply(event)
+        if self.on_parent_event is not None:
+            self.on_parent_event(event)
 
     def _open_of(self, parent: RoutedOrder) -> list[ChildRecord]:
         return [self._children[c] for c in parent.children if self._children[c].is_open]
@@ -473,6 +562,11 @@ class SmartOrderRouter:
     def _dispatch(self, parent: RoutedOrder, quantity: float) -> None:
         """Allocate ``quantity`` and send one child per venue. Every child is recorded before
         any is sent, so a venue reporting inside ``send_child`` sees the whole batch."""
+        for child in self._make_children(parent, quantity):
+            self._send_child(child.order)
+
+    def _make_children(self, parent: RoutedOrder, quantity: float) -> list[ChildRecord]:
+        """Allocate ``quantity`` and record one (unsent) child per venue."""
         lot_size, precision = self._lots[parent.symbol]
         now = self._clock.timestamp_ns()
         allocations = allocate(
@@ -517,8 +611,7 @@ class SmartOrderRouter:
             stats["child_orders"] += 1
             stats["child_quantity"] += qty
             batch.append(child)
-        for child in batch:
-            self._send_child(child.order)
+        return batch
 
     def _reroute(self, parent: RoutedOrder) -> None:
         if not parent.is_open or parent.cancel_requested or parent.denied:
@@ -563,8 +656,11 @@ class SmartOrderRouter:
         elif not self._open_of(parent):
             if parent.cancel_requested and not parent.denied:
                 parent.status = ParentStatus.CANCELED
+                self._emit(parent, OrderCanceled)
             else:
+                # Ended short (the closest allowed transition after an accept is EXPIRED).
                 parent.status = ParentStatus.EXHAUSTED
+                self._emit(parent, OrderExpired)
 
 
 def _enum(kind: type[E], value: E | str, name: str) -> E:

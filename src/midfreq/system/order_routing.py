@@ -10,6 +10,7 @@ from midfreq.cache import Cache
 from midfreq.core.bus import MessageBus
 from midfreq.core.clock import Clock, TimeEvent
 from midfreq.core.errors import ConfigError
+from midfreq.execution.algorithms.framework import algo_events_topic
 from midfreq.execution.engine import ReportHandler
 from midfreq.execution.router import SmartOrderRouter
 from midfreq.model.commands import CancelAllOrders, CancelOrder
@@ -29,7 +30,11 @@ class KernelOrderRouter:
 
     With a `SmartOrderRouter` (the ``execution`` section), market and limit orders on a routed
     (consolidated) instrument become parents the router splits into per-venue children, each
-    of which goes through the risk gate; cancelling a parent cancels its children.
+    of which goes through the risk gate; cancelling a parent cancels its children. The
+    strategy's parent `Order` follows its children (submitted, accepted, each child fill,
+    cancelled, ...): the router applies each event to it and this router publishes it on
+    ``events.algo.<strategy_id>``, as the execution-algorithm engine does for its parents, so
+    `BaseStrategy.on_algo_event` hears it.
     """
 
     def __init__(
@@ -46,6 +51,11 @@ class KernelOrderRouter:
         self._cache = cache
         self._clock = clock
         self._timer_set = False
+        if smart_router is not None and smart_router.on_parent_event is None:
+            smart_router.on_parent_event = self._publish_parent_event
+
+    def _publish_parent_event(self, event: OrderEvent) -> None:
+        self._bus.publish(algo_events_topic(event.strategy_id), event)
 
     def submit(self, order: Order) -> None:
         """Send ``order`` to the risk gate (or, when routed, to the SmartOrderRouter)."""

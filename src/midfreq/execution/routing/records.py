@@ -1,4 +1,7 @@
-"""The router's records of parent orders (`RoutedOrder`, `ParentStatus`) and of their children."""
+"""The router's records of parent orders (`RoutedOrder`, `ParentStatus`) and of their children.
+
+A parent routed from a strategy's `Order` keeps that order (`RoutedOrder.order`); the router
+applies the parent's own events to it, so the strategy sees its order's state."""
 
 from __future__ import annotations
 
@@ -17,13 +20,19 @@ class ParentStatus(StrEnum):
     CANCELED = "CANCELED"
     EXHAUSTED = "EXHAUSTED"
     """Closed with quantity unfilled: no eligible venue left, re-routes used up, or a child
-    was denied by the risk gate."""
+    was denied by the risk gate. The parent `Order` is `EXPIRED`."""
     REJECTED = "REJECTED"
-    """No child could be sent: no eligible venue when it arrived."""
+    """No child could be sent: no eligible venue when it arrived. The parent `Order` is
+    `REJECTED` with that reason."""
 
 
 class RoutedOrder:
-    """The router's record of a parent order and its children (read it; do not change it)."""
+    """The router's record of a parent order and its children (read it; do not change it).
+
+    ``order`` is the strategy's `Order` the parent was routed from (`SmartOrderRouter.route`),
+    whose state the router keeps in step (submitted, accepted, one fill per child fill, pending
+    cancel, then filled, cancelled, expired or rejected); None for `submit_order` parents.
+    """
 
     __slots__ = (
         "arrival_price",
@@ -35,6 +44,7 @@ class RoutedOrder:
         "failed_venues",
         "filled_qty",
         "filled_value",
+        "order",
         "order_type",
         "price",
         "quantity",
@@ -59,7 +69,9 @@ class RoutedOrder:
         price: float | None,
         time_in_force: TimeInForce,
         ts_init: int,
+        order: Order | None = None,
     ) -> None:
+        self.order = order
         self.client_order_id = client_order_id
         self.strategy_id = strategy_id
         self.symbol = symbol
