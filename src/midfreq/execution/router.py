@@ -46,6 +46,7 @@ from midfreq.model.events import (
     OrderPendingCancel,
     OrderRejected,
     OrderSubmitted,
+    fill_for,
     order_event,
 )
 from midfreq.model.identifiers import (
@@ -416,18 +417,7 @@ class SmartOrderRouter:
             parent.filled_value += event.last_qty * event.last_px
             parent.commission += event.commission
             if parent.order is not None and parent.order.is_open:
-                self._emit(
-                    parent,
-                    OrderFilled,
-                    ts=event.ts_event,
-                    venue_order_id=event.venue_order_id,
-                    trade_id=event.trade_id,
-                    side=event.side,
-                    last_qty=event.last_qty,
-                    last_px=event.last_px,
-                    commission=event.commission,
-                    liquidity_side=event.liquidity_side,
-                )
+                self._publish(parent.order, fill_for(parent.order, event))
             stats["fills"] += 1
             stats["filled_quantity"] += event.last_qty
             stats["commission"] += event.commission
@@ -546,7 +536,9 @@ class SmartOrderRouter:
         if order is None:
             return
         now = self._clock.timestamp_ns() if ts is None else ts
-        event = order_event(kind, order, now, **fields)
+        self._publish(order, order_event(kind, order, now, **fields))
+
+    def _publish(self, order: Order, event: OrderEvent) -> None:
         order.apply(event)
         if self.on_parent_event is not None:
             self.on_parent_event(event)

@@ -151,6 +151,23 @@ def order_event(kind: type[E], about: OrderReference, ts: int, **fields: Any) ->
     )
 
 
+def fill_for(about: OrderReference, fill: OrderFilled) -> OrderFilled:
+    """Restate a child order's ``fill`` for the order ``about`` names (its parent): the same
+    quantity, price, commission, side, liquidity, trade and venue ids and time."""
+    return order_event(
+        OrderFilled,
+        about,
+        fill.ts_event,
+        venue_order_id=fill.venue_order_id,
+        trade_id=fill.trade_id,
+        side=fill.side,
+        last_qty=fill.last_qty,
+        last_px=fill.last_px,
+        commission=fill.commission,
+        liquidity_side=fill.liquidity_side,
+    )
+
+
 class TradingStateChanged(msgspec.Struct, frozen=True, kw_only=True):
     """The risk layer changed what the gate lets through."""
 

@@ -43,6 +43,7 @@ from midfreq.model.events import (
     OrderPendingCancel,
     OrderRejected,
     OrderSubmitted,
+    fill_for,
     order_event,
 )
 from midfreq.model.identifiers import ClientOrderId, InstrumentId, StrategyId, VenueOrderId
@@ -374,22 +375,7 @@ class ExecAlgorithmEngine:
             return
         kind = type(event)
         if kind is OrderFilled:
-            fill: OrderFilled = event  # type: ignore[assignment]
-            self._apply(
-                run,
-                order_event(
-                    OrderFilled,
-                    run.parent,
-                    fill.ts_event,
-                    venue_order_id=fill.venue_order_id,
-                    trade_id=fill.trade_id,
-                    side=fill.side,
-                    last_qty=fill.last_qty,
-                    last_px=fill.last_px,
-                    commission=fill.commission,
-                    liquidity_side=fill.liquidity_side,
-                ),
-            )
+            self._apply(run, fill_for(run.parent, event))  # type: ignore[arg-type]
         if child.is_closed:
             del run.working[child.client_order_id]
         if kind is OrderFilled:
