@@ -61,7 +61,7 @@ def test_a_backtest_starts_with_var_from_the_catalog_history(catalog: str) -> No
     history = list(rm._history)
     seeded = [m for ts, m in history if ts <= pd.Timestamp("2024-04-01", tz="UTC").value]
     assert len(seeded) == 60  # 2024-02-01 .. 2024-03-31
-    held = [iid for iid, q in rm._net_positions().items() if q]
+    held = list(engine.kernel.portfolio.net_positions())
     assert held  # momentum holds positions at the end
     assert rm.get_metrics()["var_95"] is not None  # 95% needs 20 returns: the catalog gave 59
     returns = np.diff([m[AAA] for m in seeded]) / np.array([m[AAA] for m in seeded][:-1])

@@ -226,6 +226,10 @@ class Portfolio:
         """Net position across strategies."""
         return self._net_quantity.get(instrument_id, 0.0)
 
+    def net_positions(self) -> dict[InstrumentId, float]:
+        """Net position across strategies of every instrument held (non-zero only)."""
+        return {iid: q for iid, q in self._net_quantity.items() if q}
+
     def position(self, instrument_id: InstrumentId, strategy_id: StrategyId) -> Position | None:
         """One strategy's position in one instrument."""
         return self.positions.get((instrument_id, strategy_id))

@@ -136,7 +136,7 @@ class RiskManager:
     def holdings(self) -> list[analytics.Holding]:
         """The book as `Holding`s, netted per instrument across strategies, at current marks."""
         holdings = []
-        for iid, quantity in self._net_positions().items():
+        for iid, quantity in self._portfolio.net_positions().items():
             price = self._portfolio.mark(iid)
             if price is None:
                 continue
@@ -159,7 +159,7 @@ class RiskManager:
     def returns(self) -> tuple[list[InstrumentId], np.ndarray]:
         """Simple returns between the sampled marks (``sample_interval_seconds`` apart) of the
         instruments held now: ``(instrument_ids, T x N matrix)``; NaN where a mark is missing."""
-        held = [iid for iid, q in self._net_positions().items() if q != 0]
+        held = list(self._portfolio.net_positions())
         if len(self._history) < 2 or not held:
             return held, np.empty((0, len(held)))
         prices = np.array(
@@ -290,7 +290,7 @@ class RiskManager:
         if spot is None:
             return None
         now = self._clock.timestamp_ns()
-        net = self._net_positions()
+        net = self._portfolio.net_positions()
         options = []
         for iid, quantity in net.items():
             instrument = self._cache.instrument(iid)
@@ -358,7 +358,7 @@ class RiskManager:
 
     def _on_sample(self, event: TimeEvent) -> None:
         marks = {}
-        for iid in self._net_positions():
+        for iid in self._portfolio.net_positions():
             price = self._portfolio.mark(iid)
             if price is not None:
                 marks[iid] = price
@@ -510,12 +510,6 @@ class RiskManager:
         return sent
 
     # ---- reports -----------------------------------------------------------------------------
-    def _net_positions(self) -> dict[InstrumentId, float]:
-        net: dict[InstrumentId, float] = {}
-        for (iid, _strategy), position in self._portfolio.positions.items():
-            net[iid] = net.get(iid, 0.0) + position.quantity
-        return net
-
     def check_signal(self, signal: Mapping[str, Any] | float) -> bool:
         """Whether acting on ``signal`` is allowed now.
 
@@ -533,7 +527,7 @@ class RiskManager:
         symbol = signal.get("symbol") if isinstance(signal, Mapping) else None
         if symbol is None or direction == 0:
             return False
-        held = self._net_positions().get(InstrumentId(str(symbol)), 0.0)
+        held = self._portfolio.net_positions().get(InstrumentId(str(symbol)), 0.0)
         return held * direction < 0
 
     def get_metrics(self) -> dict[str, Any]:
@@ -550,7 +544,7 @@ class RiskManager:
             "realized_pnl": summary["realized_pnl"],
             "unrealized_pnl": summary["unrealized_pnl"],
             "max_drawdown": self._max_drawdown(),
-            "positions": {str(iid): q for iid, q in self._net_positions().items() if q != 0},
+            "positions": {str(iid): q for iid, q in self._portfolio.net_positions().items()},
             "var_95": var_95.var if var_95 is not None else None,
             "var_99": var_99.var if var_99 is not None else None,
             "sharpe_ratio": self._sharpe(),
