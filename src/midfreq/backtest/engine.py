@@ -308,11 +308,8 @@ def _merged(
     windows: Iterable[Sequence[BarArrays]], keep: list[BarArrays] | None = None
 ) -> Iterator[Bar]:
     for window in windows:
-        if keep is not None:  # what transaction cost analysis needs, without the opens
-            keep.extend(
-                BarArrays(b.instrument_id, b.ts, b.close, b.high, b.low, b.close, b.volume)
-                for b in window
-            )
+        if keep is not None:  # for transaction cost analysis after the run
+            keep.extend(window)
         if len(window) == 1:  # one instrument: already in time order
             yield from window[0].iter_bars()
         else:

@@ -319,7 +319,7 @@ class BacktestSettings(ConfigModel):
     ``purge_closed_orders``: the kernel forgets orders once they closed and were recorded for
     the results, so memory stays flat over millions of orders; set it to false if a strategy
     looks up its old closed orders through the cache. ``tca``: analyse execution costs against
-    the bars (kept as close/high/low/volume while the backtest runs) and save them with the
+    the bars (kept while the backtest runs) and save them with the
     results.
     """
 
