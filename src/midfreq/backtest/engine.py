@@ -101,7 +101,10 @@ class BacktestEngine:
             if data.calendar is None:
                 return windows
             check = SessionCheck(
-                data.calendar, data.bar_interval_seconds * NANOS_PER_SECOND, data.outside_session
+                data.calendar,
+                data.bar_interval_seconds * NANOS_PER_SECOND,
+                data.outside_session,
+                tz=data.timezone,
             )
             self.session_check = check
             return check.windows(windows)

@@ -12,6 +12,7 @@ import pandas as pd
 from midfreq.core.errors import DataError
 from midfreq.data.bars import BarArrays
 from midfreq.data.calendars import TradingCalendar
+from midfreq.data.sessions import SessionFilter
 
 OutsideSession = Literal["keep", "drop", "error"]
 
@@ -25,9 +26,12 @@ class SessionCheck:
         An exchange-calendars name (``"XNYS"``).
     bar_interval_ns : int
         The bars' length: a bar stamped ``t`` covers ``(t - bar_interval_ns, t]`` and is inside
-        when that whole interval lies in one session (`TradingCalendar.session_mask_for_bars`).
+        when that whole interval lies in one session; bars of a day or longer are inside when
+        their date in ``tz`` is a session (`midfreq.data.sessions.SessionFilter`).
     mode : "keep", "drop" or "error"
         What to do with a bar outside: keep it (flagged), drop it (counted) or raise.
+    tz : str, default "UTC"
+        Time zone of daily bars' dates.
 
     Examples
     --------
@@ -41,8 +45,12 @@ class SessionCheck:
     ([1], 1)
     """
 
-    def __init__(self, calendar: str, bar_interval_ns: int, mode: OutsideSession) -> None:
-        self.calendar = TradingCalendar.get(calendar)
+    def __init__(
+        self, calendar: str, bar_interval_ns: int, mode: OutsideSession, tz: str = "UTC"
+    ) -> None:
+        self._sessions = SessionFilter(
+            TradingCalendar.get(calendar), "bars", tz, bar_interval_ns, "backtest bars"
+        )
         self.bar_interval_ns = bar_interval_ns
         self.mode = mode
         self.outside = 0
@@ -61,7 +69,7 @@ class SessionCheck:
         checked = []
         for bars in window:
             if len(bars):
-                mask = self.calendar.session_mask_for_bars(bars, self.bar_interval_ns)
+                mask = self._sessions.inside(bars.ts)
                 outside = int(mask.size - np.count_nonzero(mask))
                 if outside:
                     bars = self._flag(bars, mask, outside)
@@ -72,8 +80,9 @@ class SessionCheck:
         iid = str(bars.instrument_id)
         first_ts = int(bars.ts[int(np.argmin(mask))])
         if self.mode == "error":
+            name = self._sessions.calendar.name
             raise DataError(
-                f"{iid}: bar at {_iso(first_ts)} is outside the {self.calendar.name} sessions "
+                f"{iid}: bar at {_iso(first_ts)} is outside the {name} sessions "
                 f"(backtest.data.outside_session is error; expected every bar inside a "
                 f"session, or set it to keep or drop; {outside} such bars in this window)"
             )
@@ -101,7 +110,7 @@ class SessionCheck:
     def report(self) -> dict[str, Any]:
         """What was found, for the backtest results (JSON-safe)."""
         return {
-            "calendar": self.calendar.name,
+            "calendar": self._sessions.calendar.name,
             "bars_outside_session": self.outside,
             "outside_session_action": self.mode,
             "by_instrument": dict(sorted(self.by_instrument.items())),

@@ -168,3 +168,27 @@ def test_the_cli_warns_about_bars_outside_sessions_and_errors_in_error_mode(
 def test_an_unknown_calendar_is_a_config_error_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"backtest.data.calendar.*XNYZ"):
         parse_system_config({"backtest": {"data": {"source": "catalog", "calendar": "XNYZ"}}})
+
+
+def test_daily_bars_are_inside_on_session_days_only() -> None:
+    # Daily bars stamped at 21:00 UTC: a whole day never fits inside one session, so daily
+    # bars are judged by their date; 2023-07-04 (holiday) and 2023-07-08 (Saturday) are out.
+    check = SessionCheck("XNYS", 86_400 * 10**9, "drop", tz="America/New_York")
+    days = ["2023-07-03", "2023-07-04", "2023-07-05", "2023-07-07", "2023-07-08"]
+
+    (kept,) = check.apply([_bars([f"{d} 21:00" for d in days])])
+
+    expected = [
+        pd.Timestamp(f"{d} 21:00", tz="UTC").value
+        for d in days
+        if d not in ("2023-07-04", "2023-07-08")
+    ]
+    assert kept.ts.tolist() == expected
+    assert check.outside == 2
+
+
+def test_bars_before_the_calendars_default_range_are_checked_not_refused() -> None:
+    check = SessionCheck("XNYS", MINUTE, "keep")
+    (kept,) = check.apply([_bars(["1995-03-01 15:00", "1995-03-04 15:00"])])  # Wed, Sat
+
+    assert len(kept) == 2 and check.outside == 1

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from midfreq.core.errors import DataError
-from midfreq.data.bars import BarArrays
-from midfreq.data.calendars import TradingCalendar
 from midfreq.data.catalog import SCHEMAS
-from midfreq.data.importer._reading import _NO_TIME, _NS_PER_DAY, _TEXT_FIELDS, _timestamps
-from midfreq.model.identifiers import InstrumentId
+from midfreq.data.importer._reading import _NO_TIME, _TEXT_FIELDS, _timestamps
+from midfreq.data.sessions import SessionFilter
 
 _AGGRESSORS = {
     "buy": "BUYER",
@@ -26,8 +22,6 @@ _AGGRESSORS = {
 }
 
 _EXAMPLES = 5
-
-_CALENDAR_MARGIN = timedelta(days=31)  # the calendar covers this much around the data
 
 
 class _Scanner:
@@ -41,7 +35,7 @@ class _Scanner:
         tz: str,
         source: str,
         units: dict[str, str],
-        sessions: _Sessions | None,
+        sessions: SessionFilter | None,
     ) -> None:
         self.data_type = data_type
         self.found = found
@@ -183,70 +177,6 @@ def _value_problems(
         flag(~np.isfinite(price), "price: expected a number, was NaN or infinite")
         flag(np.isfinite(price) & (price <= 0), "price: expected a price > 0")
         flag(~np.isfinite(size) | (size <= 0), "size: expected a number > 0")
-
-
-class _Sessions:
-    """Which times lie in a calendar's sessions, widening the calendar's range as needed."""
-
-    def __init__(
-        self,
-        calendar: TradingCalendar,
-        data_type: str,
-        tz: str,
-        bar_interval_ns: int | None,
-        source: str,
-    ) -> None:
-        self.calendar = calendar
-        self.data_type = data_type
-        self.tz = tz
-        self.interval = int(bar_interval_ns) if bar_interval_ns is not None else None
-        self.source = source
-        what = "bar" if data_type == "bars" else "time"
-        self.problem = f"time: outside {calendar.name} session (expected a {what} inside one)"
-
-    def inside(self, ts: npt.NDArray[np.int64], previous: int) -> npt.NDArray[np.bool_]:
-        if ts.size == 0:
-            return np.zeros(0, dtype=bool)
-        if self.data_type != "bars":
-            return self._covering(int(ts.min()), int(ts.max())).is_open_array(ts)
-        if self.interval is None:
-            self.interval = self._infer_interval(ts, previous)
-        if self.interval >= _NS_PER_DAY:
-            local = pd.DatetimeIndex(pd.to_datetime(ts, utc=True)).tz_convert(self.tz)
-            days = local.tz_localize(None).to_numpy().astype("datetime64[D]")
-            first, last = (d.astype(date) for d in (days.min(), days.max()))
-            calendar = self._covering(int(ts.min()), int(ts.max()), first, last)
-            return np.isin(days, np.array(calendar.sessions(first, last), dtype="datetime64[D]"))
-        calendar = self._covering(int(ts.min()) - self.interval, int(ts.max()))
-        bars = BarArrays(InstrumentId("IMPORT.SIM"), ts, *(np.zeros(len(ts)) for _ in range(5)))
-        return calendar.session_mask_for_bars(bars, self.interval)
-
-    def _infer_interval(self, ts: npt.NDArray[np.int64], previous: int) -> int:
-        times = np.unique(ts if previous == _NO_TIME else np.append(ts, previous))
-        steps = np.diff(times)
-        if not len(steps):
-            raise DataError(
-                f"{self.source}: bar interval: expected two or more bar times to infer it from "
-                "their spacing, was one; give it (--bar-interval SECONDS)"
-            )
-        return int(np.sort(steps)[(len(steps) - 1) // 2])  # the lower median
-
-    def _covering(self, first_ns: int, last_ns: int, *days: date) -> TradingCalendar:
-        first = min((_to_date(first_ns), *days)) - _CALENDAR_MARGIN
-        last = max((_to_date(last_ns), *days)) + _CALENDAR_MARGIN
-        calendar = self.calendar
-        if first < calendar.first_day or last > calendar.last_day:
-            self.calendar = TradingCalendar.get(
-                calendar.name,
-                start=min(calendar.first_day, first - timedelta(days=365)),
-                end=max(calendar.last_day, last + timedelta(days=365)),
-            )
-        return self.calendar
-
-
-def _to_date(ts_ns: int) -> date:
-    value: date = np.datetime64(ts_ns, "ns").astype("datetime64[D]").item()
-    return value
 
 
 _Flag = Callable[[npt.NDArray[np.bool_], str], None]

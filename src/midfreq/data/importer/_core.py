@@ -18,9 +18,10 @@ from midfreq.core.errors import ConfigError, DataError
 from midfreq.data import loaders
 from midfreq.data.calendars import TradingCalendar
 from midfreq.data.catalog import DataType, ParquetCatalog
-from midfreq.data.importer._checks import _Scanner, _Sessions
+from midfreq.data.importer._checks import _Scanner
 from midfreq.data.importer._reading import _header, _line
 from midfreq.data.importer._staging import _refuse_stored_bars, _Rejects, _stage, _staged_days
+from midfreq.data.sessions import SessionFilter
 from midfreq.model.identifiers import InstrumentId
 
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -151,7 +152,7 @@ def import_file(
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError("tz", tz, "an IANA time zone such as 'America/New_York'") from None
     sessions = (
-        _Sessions(TradingCalendar.get(calendar), data_type, tz, bar_interval_ns, source)
+        SessionFilter(TradingCalendar.get(calendar), data_type, tz, bar_interval_ns, source)
         if calendar is not None
         else None
     )
